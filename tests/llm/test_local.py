@@ -182,6 +182,31 @@ def test_the_shared_prompt_head_is_prefilled_once(model, tokenizer):
     assert generator.generate(PROMPTS, max_tokens=6) == with_head
 
 
+@pytest.mark.parametrize("shared_head", [True, False])
+def test_prefill_in_groups_gives_the_same_completions(model, tokenizer, shared_head):
+    whole = LocalGenerator(model, tokenizer, batch_size=8)
+    grouped = LocalGenerator(model, tokenizer, batch_size=8, prefill_tokens=1)  # a forward per row
+    if not shared_head:
+        whole._prefill_shared_prefix = grouped._prefill_shared_prefix = lambda prompts: None
+    widths = []
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: widths.append(kwargs["input_ids"].shape), with_kwargs=True
+    )
+    try:
+        expected = whole.generate(PROMPTS, max_tokens=12)
+        prefills = [shape for shape in widths if shape[1] > 1]
+        widths.clear()
+        assert grouped.generate(PROMPTS, max_tokens=12) == expected
+    finally:
+        hook.remove()
+    assert [rows for rows, _ in prefills[shared_head:]] == [len(PROMPTS)]
+    assert [rows for rows, width in widths if width > 1][shared_head:] == [1] * len(PROMPTS)
+    torch.manual_seed(0)
+    sampled = grouped.generate(PROMPTS[:3], max_tokens=6, temperature=1.0, n=3)
+    torch.manual_seed(0)
+    assert whole.generate(PROMPTS[:3], max_tokens=6, temperature=1.0, n=3) == sampled
+
+
 def test_stop_ids_include_eos_and_template_markers(model, tokenizer):
     ids = stop_token_ids(model, tokenizer)
     assert tokenizer.convert_tokens_to_ids("<|im_end|>") in ids
@@ -244,6 +269,8 @@ def test_tokenizer_without_chat_template_uses_chatml(model, tokenizer):
 def test_bad_arguments_are_refused(model, tokenizer):
     with pytest.raises(ValueError, match="batch_size"):
         LocalGenerator(model, tokenizer, batch_size=0)
+    with pytest.raises(ValueError, match="prefill_tokens"):
+        LocalGenerator(model, tokenizer, prefill_tokens=0)
     with pytest.raises(ValueError, match="max_tokens"):
         LocalGenerator(model, tokenizer).generate(PROMPTS[:1], max_tokens=0)
 

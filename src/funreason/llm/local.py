@@ -11,8 +11,9 @@ The decoding loop is our own rather than `model.generate`: `generate` merges the
 would silently mean something different per model. Here greedy is argmax and sampling is softmax of
 logits / temperature, nothing else. Each row carries the positions of its own tokens (pads are
 masked and skipped), and a row that stops is dropped from the batch and its KV cache, so the rest
-run at the size they need. Batched greedy output equals one-at-a-time output (tests check it on
-CPU float32; other dtypes and kernels may round differently with different batch shapes).
+run at the size they need. The KV cache (`llm.kv_cache`) writes each step into spare room instead of
+copying itself to append, as `DynamicCache` does. Batched greedy output equals one-at-a-time output
+(tests check it on CPU float32; other dtypes and kernels may round differently with other shapes).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class LocalGenerator:
     `batch_size`: rows decoded together (n samples of one prompt count as n rows).
     `max_batch_tokens`: rows x longest prompt of a batch at most (one prompt alone may exceed it), so
     a batch of long prompts stays small: a padded attention mask grows with rows x length².
+    `prefill_tokens`: rows x longest prompt of one prefill forward at most (one row alone may exceed
+    it). On a 2-core CPU, BFCL prompts prefilled 4 rows at a time ran 1.2x faster than 16 at once.
     `max_context`: the model's context in tokens; default `config.max_position_embeddings`. A prompt
     longer than `max_context - max_tokens` gets a `Generation` with `error` set instead of a crash.
     Sampling (temperature > 0) draws from torch's global RNG: seed it with `torch.manual_seed`.
@@ -79,16 +82,19 @@ class LocalGenerator:
         batch_size: int = 16,
         max_context: int | None = None,
         max_batch_tokens: int = 32768,
+        prefill_tokens: int = 1024,
         name: str | None = None,
     ):
-        if batch_size < 1 or max_batch_tokens < 1:
+        if min(batch_size, max_batch_tokens, prefill_tokens) < 1:
             raise ValueError(
-                f"batch_size and max_batch_tokens must be at least 1, got {batch_size}, {max_batch_tokens}"
+                "batch_size, max_batch_tokens and prefill_tokens must be at least 1, "
+                f"got {batch_size}, {max_batch_tokens}, {prefill_tokens}"
             )
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
+        self.prefill_tokens = prefill_tokens
         self.max_context = max_context or getattr(model.config, "max_position_embeddings", None)
         self.name = name or f"local:{getattr(model, 'name_or_path', '') or model.config.model_type}"
         self.stop_ids = stop_token_ids(model, tokenizer)
@@ -186,27 +192,27 @@ class LocalGenerator:
             return None
         import torch
 
+        from funreason.llm.kv_cache import new_cache
+
         started = time.perf_counter()
         with torch.inference_mode():
             ids = torch.tensor([first[:length]], dtype=torch.long, device=self.model.device)
-            cache = self.model(input_ids=ids, use_cache=True, logits_to_keep=1).past_key_values
+            cache = new_cache(self.model.config)
+            self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
         self.stats.prefill_s += time.perf_counter() - started
         return length, cache
 
-    def _generate_batch(
-        self,
-        prompts: list[list[int]],
-        max_tokens: int,
-        temperature: float,
-        samples: int,
-        prefix: tuple[int, Any] | None = None,
-    ) -> list[Generation]:
-        """Decode `samples` rows per prompt; rows in prompt order, a prompt's samples together.
+    def _prefill(self, prompts: list[list[int]], prefix: tuple[int, Any] | None) -> tuple[Any, ...]:
+        """Run the prompts through the model: `(cache, last logits, attention mask, positions)` of the batch.
 
-        With a shared `prefix` (its length and KV cache), each row is laid out as prefix, pads,
-        rest of the prompt: the pads sit in the middle, masked, and positions skip them.
+        With a shared `prefix` (its length and KV cache), each row is laid out as prefix, pads, rest of the
+        prompt: the pads sit in the middle, masked, and positions skip them. Rows go through the model in
+        groups of at most `prefill_tokens` padded tokens, each padded only to its own longest prompt, and the
+        groups' caches are stacked into one (models with sliding-window layers prefill the batch at once).
         """
         import torch
+
+        from funreason.llm.kv_cache import full_attention, new_cache, stack_rows
 
         device = self.model.device
         shared = prefix[0] if prefix else 0
@@ -220,25 +226,47 @@ class LocalGenerator:
             mask[row, shared + width - len(rest) :] = 1
         ids, mask = ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
-        stop = torch.tensor(sorted(self.stop_ids), dtype=torch.long, device=device)
-
-        tokens: list[list[int]] = [[] for _ in range(len(prompts) * samples)]
-        finish = ["length"] * len(tokens)
-        started = time.perf_counter()
-        with torch.inference_mode():
-            cache = None
-            if prefix is not None:
+        group = max(1, self.prefill_tokens // width) if full_attention(self.model.config) else len(prompts)
+        parts, logits = [], []
+        for start in range(0, len(prompts), group):
+            rows = slice(start, start + group)
+            skip = width + shared - max(len(prompt) for prompt in prompts[rows])  # columns of pads only
+            if prefix is None:
+                cache = new_cache(self.model.config)
+            else:
                 cache = copy.deepcopy(prefix[1])
-                cache.batch_repeat_interleave(len(prompts))
+                cache.batch_repeat_interleave(len(prompts[rows]))
             out = self.model(
-                input_ids=ids,
-                attention_mask=mask,
-                position_ids=positions,
+                input_ids=ids[rows, skip:],
+                attention_mask=torch.cat([mask[rows, :shared], mask[rows, shared + skip :]], dim=1),
+                position_ids=positions[rows, skip:],
                 past_key_values=cache,
                 use_cache=True,
                 logits_to_keep=1,
             )
-            cache, logits = out.past_key_values, out.logits[:, -1, :]
+            parts.append(out.past_key_values)
+            logits.append(out.logits[:, -1, :])
+        cache = parts[0] if len(parts) == 1 else stack_rows(parts, shared, width)
+        return cache, torch.cat(logits), mask, positions
+
+    def _generate_batch(
+        self,
+        prompts: list[list[int]],
+        max_tokens: int,
+        temperature: float,
+        samples: int,
+        prefix: tuple[int, Any] | None = None,
+    ) -> list[Generation]:
+        """Decode `samples` rows per prompt; rows in prompt order, a prompt's samples together."""
+        import torch
+
+        device = self.model.device
+        stop = torch.tensor(sorted(self.stop_ids), dtype=torch.long, device=device)
+        tokens: list[list[int]] = [[] for _ in range(len(prompts) * samples)]
+        finish = ["length"] * len(tokens)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            cache, logits, mask, positions = self._prefill(prompts, prefix)
             live = torch.arange(len(tokens), device=device)  # the output row of each batch row
             if samples > 1:  # prefill each prompt once, then fork its cache into the samples
                 cache.batch_repeat_interleave(samples)
