@@ -1,17 +1,20 @@
 """Batched local generation against one prompt at a time: generated tokens per second.
 
-Claim: `LocalGenerator` (left-padded batches, KV cache, finished rows leave the batch) generates
+Claim: `LocalGenerator` (left-padded batches, KV cache with room to grow, prefill in groups of rows,
+finished rows leave the batch) generates
 at least 4x the tokens per second of one-at-a-time generation at batch 16, on the CPU, with the
 embedded SmolLM2-135M-Instruct, greedy, on BFCL simple_python prompts — with the same outputs.
 
-Both runs use the same generator code (batch_size 16 vs 1) on the same prompts and max_tokens, so
-they generate the same tokens; the script checks that the texts agree. Reported per mode: wall
+Both modes use the same generator code (batch_size 16 vs 1) on the same prompts and max_tokens, so
+they generate the same tokens; the script checks that the texts agree. They take turns, one batch of
+prompts at a time, so that the noise of a shared machine falls on both. Reported per mode: wall
 seconds, generated tokens per wall second, the prefill / decode split from `LocalGenerator.stats`,
 and process CPU seconds (on a shared machine, CPU time is less disturbed by other load than wall
 time). BFCL prompts are long (~450 tokens for simple_python) and prefill costs the same in both
 modes, so the end-to-end ratio is bounded by the prefill share; the decode-only ratio is shown too.
 
-    python benchmarks/generation.py [--batch-size 16] [--prompts 32] [--max-tokens 64] [--threads N]
+    python benchmarks/generation.py [--batch-size 16] [--prompts 32] [--max-tokens 64]
+        [--prefill-tokens 1024] [--threads N]
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -30,14 +33,27 @@ from funreason.models import EMBEDDED_NAME, load_model
 
 @dataclass
 class Timing:
-    wall_s: float
-    cpu_s: float
-    stats: GenerationStats
-    texts: list[str]
+    """What one mode took over all rounds: wall and CPU seconds, the generator's stats, the texts."""
+
+    generator: LocalGenerator
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def stats(self) -> GenerationStats:
+        return self.generator.stats
 
     @property
     def tokens(self) -> int:
         return self.stats.completion_tokens
+
+    def run(self, prompts: list[list[dict]], max_tokens: int) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = self.generator.generate(prompts, max_tokens=max_tokens)
+        self.wall_s += time.perf_counter() - wall
+        self.cpu_s += time.process_time() - cpu
+        self.texts += [gens[0].text for gens in out]
 
     def line(self, label: str) -> str:
         return (
@@ -47,19 +63,14 @@ class Timing:
         )
 
 
-def run(generator: LocalGenerator, prompts: list[list[dict]], max_tokens: int) -> Timing:
-    generator.stats = GenerationStats()
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = generator.generate(prompts, max_tokens=max_tokens)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return Timing(wall, cpu, generator.stats, [gens[0].text for gens in out])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--prompts", type=int, default=32, help="first N BFCL simple_python prompts")
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument(
+        "--prefill-tokens", type=int, default=1024, help="LocalGenerator's prefill group size, in tokens"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()
     if args.threads:
@@ -67,8 +78,8 @@ def main() -> None:
 
     model, tokenizer = load_model(EMBEDDED_NAME, device="cpu")
     prompts = [entry.messages for entry in load_category("simple_python")[: args.prompts]]
-    batched = LocalGenerator(model, tokenizer, batch_size=args.batch_size)
-    single = LocalGenerator(model, tokenizer, batch_size=1)
+    batched = LocalGenerator(model, tokenizer, batch_size=args.batch_size, prefill_tokens=args.prefill_tokens)
+    single = LocalGenerator(model, tokenizer, batch_size=1, prefill_tokens=args.prefill_tokens)
     lengths = [len(batched.encode(prompt)) for prompt in prompts]
     print(
         f"{EMBEDDED_NAME} on CPU ({torch.get_num_threads()} threads, {os.cpu_count()} cores), "
@@ -81,11 +92,19 @@ def main() -> None:
     if load[0] > (os.cpu_count() or 1) and torch.get_num_threads() > 1:
         # Threads of one op wait for each other; on a busy machine each op then waits for the slowest.
         print("the machine is busy: figures with --threads 1 are steadier")
-    run(single, prompts[:1], 4)  # warm-up: first-call allocations and kernel selection
+    for generator in (batched, single):  # warm-up: first-call allocations and kernel selection
+        generator.generate(prompts[: args.batch_size], max_tokens=2)
+        generator.stats = GenerationStats()
 
-    many = run(batched, prompts, args.max_tokens)
+    # Rounds of one batch each, batched then one at a time, so a slow spell of a shared machine
+    # falls on both modes rather than on whichever ran during it. Prompts go in by length, as one
+    # `generate` call over all of them would batch them.
+    prompts = [prompt for _, prompt in sorted(zip(lengths, prompts, strict=True), key=lambda pair: pair[0])]
+    many, one = Timing(batched), Timing(single)
+    for start in range(0, len(prompts), args.batch_size):
+        for mode in (many, one):
+            mode.run(prompts[start : start + args.batch_size], args.max_tokens)
     print(many.line(f"batch {args.batch_size}"))
-    one = run(single, prompts, args.max_tokens)
     print(one.line("one at a time"))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
