@@ -1,8 +1,18 @@
+import warnings
+
 import pytest
 import torch
 from transformers import DynamicCache, MistralConfig, Qwen2Config, Qwen2ForCausalLM
 
-from funreason.llm.kv_cache import MIN_ROOM, RoomyCache, RoomyLayer, full_attention, new_cache, stack_rows
+from funreason.llm.kv_cache import (
+    MIN_ROOM,
+    RoomyCache,
+    RoomyLayer,
+    cache_argument,
+    full_attention,
+    new_cache,
+    stack_rows,
+)
 
 
 def states(rows: int, length: int, *, start: float = 0.0) -> torch.Tensor:
@@ -81,15 +91,27 @@ def test_a_model_decodes_the_same_with_roomy_and_dynamic_caches():
     runs = []
     for cache in (RoomyCache(), DynamicCache()):
         logits = []
+        passing = {cache_argument(model): cache, "use_cache": True}
         with torch.inference_mode():
-            out = model(input_ids=prompt, past_key_values=cache, use_cache=True)
+            out = model(input_ids=prompt, **passing)
             for _ in range(MIN_ROOM + 20):  # past the first buffer's room: one growth on the way
                 logits.append(out.logits[:, -1])
-                out = model(input_ids=out.logits[:, -1:].argmax(-1), past_key_values=cache, use_cache=True)
+                out = model(input_ids=out.logits[:, -1:].argmax(-1), **passing)
         runs.append(torch.stack(logits))
     roomy, dynamic = runs
     torch.testing.assert_close(roomy, dynamic, rtol=1e-5, atol=1e-5)
     assert torch.equal(roomy.argmax(-1), dynamic.argmax(-1))
+
+
+def test_the_cache_goes_by_the_name_forward_takes():
+    model = tiny_model()
+    cache = RoomyCache()
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("error", FutureWarning)  # no deprecated name, on whichever transformers
+        model(input_ids=torch.tensor([[1, 2, 3]]), **{cache_argument(model): cache}, use_cache=True)
+    assert cache.get_seq_length() == 3
+    wrapped = type("PeftLike", (), {"get_base_model": lambda self: model, "forward": lambda self, **kw: None})
+    assert cache_argument(wrapped()) == cache_argument(model)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ own token and the copies amortise to a constant per token. The model sees views 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -91,6 +92,13 @@ class RoomyCache(DynamicCache):
 
     def __init__(self) -> None:
         Cache.__init__(self, layer_class_to_replicate=RoomyLayer)
+
+
+def cache_argument(model: Any) -> str:
+    """The name of the model's forward argument for the KV cache: transformers 5.24 renamed
+    `past_key_values` to `cache` (the old name warns, and goes in 5.40); earlier 5.x know only the old."""
+    forward = getattr(model, "get_base_model", lambda: model)().forward
+    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
 
 
 def full_attention(config: Any) -> bool:

@@ -98,6 +98,9 @@ class LocalGenerator:
         self.max_context = max_context or getattr(model.config, "max_position_embeddings", None)
         self.name = name or f"local:{getattr(model, 'name_or_path', '') or model.config.model_type}"
         self.stop_ids = stop_token_ids(model, tokenizer)
+        from funreason.llm.kv_cache import cache_argument
+
+        self._cache_argument = cache_argument(model)
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else min(self.stop_ids, default=0)
         self.stats = GenerationStats()
@@ -198,9 +201,13 @@ class LocalGenerator:
         with torch.inference_mode():
             ids = torch.tensor([first[:length]], dtype=torch.long, device=self.model.device)
             cache = new_cache(self.model.config)
-            self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            self._forward(cache, input_ids=ids)
         self.stats.prefill_s += time.perf_counter() - started
         return length, cache
+
+    def _forward(self, cache: Any, **inputs: Any) -> Any:
+        """The logits at the last position of `inputs`; `cache` is updated in place."""
+        return self.model(**inputs, **{self._cache_argument: cache}, use_cache=True, logits_to_keep=1).logits[:, -1]
 
     def _prefill(self, prompts: list[list[int]], prefix: tuple[int, Any] | None) -> tuple[Any, ...]:
         """Run the prompts through the model: `(cache, last logits, attention mask, positions)` of the batch.
@@ -236,16 +243,15 @@ class LocalGenerator:
             else:
                 cache = copy.deepcopy(prefix[1])
                 cache.batch_repeat_interleave(len(prompts[rows]))
-            out = self.model(
-                input_ids=ids[rows, skip:],
-                attention_mask=torch.cat([mask[rows, :shared], mask[rows, shared + skip :]], dim=1),
-                position_ids=positions[rows, skip:],
-                past_key_values=cache,
-                use_cache=True,
-                logits_to_keep=1,
+            logits.append(
+                self._forward(
+                    cache,
+                    input_ids=ids[rows, skip:],
+                    attention_mask=torch.cat([mask[rows, :shared], mask[rows, shared + skip :]], dim=1),
+                    position_ids=positions[rows, skip:],
+                )
             )
-            parts.append(out.past_key_values)
-            logits.append(out.logits[:, -1, :])
+            parts.append(cache)
         cache = parts[0] if len(parts) == 1 else stack_rows(parts, shared, width)
         return cache, torch.cat(logits), mask, positions
 
@@ -290,14 +296,9 @@ class LocalGenerator:
                     live, chosen, mask, last = live[keep], chosen[keep], mask[keep], last[keep]
                 mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=1)
                 last = last + 1
-                out = self.model(
-                    input_ids=chosen[:, None],
-                    attention_mask=mask,
-                    position_ids=last[:, None],
-                    past_key_values=cache,
-                    use_cache=True,
+                logits = self._forward(
+                    cache, input_ids=chosen[:, None], attention_mask=mask, position_ids=last[:, None]
                 )
-                cache, logits = out.past_key_values, out.logits[:, -1, :]
         self.stats.prefill_s += prefilled - started
         self.stats.decode_s += time.perf_counter() - prefilled
         self.stats.prompt_tokens += sum(len(prompt) for prompt in prompts)
