@@ -70,6 +70,27 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_lm():
+    """A builder of random, small Qwen2 causal LMs in float32 eval mode: `tiny_lm(vocab_size, **config)`.
+
+    The defaults (2 layers, 4 heads over 2 KV heads, initializer_range 0.2 for confident logits, so
+    greedy meets no near-ties) suit generation tests; any `Qwen2Config` field can be overridden.
+    """
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    def build(vocab_size: int, *, seed: int = 0, **overrides):
+        torch.manual_seed(seed)
+        config = dict(
+            hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=256, initializer_range=0.2, tie_word_embeddings=True,
+        )  # fmt: skip
+        return Qwen2ForCausalLM(Qwen2Config(vocab_size=vocab_size, **config | overrides)).float().eval()
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def smollm2_checkpoint(funreason_cache: Path) -> Path:
     """The embedded SmolLM2-135M-Instruct as a plain transformers checkpoint."""
     from funreason.models import embedded_checkpoint

@@ -270,26 +270,14 @@ def test_compare(entries, tmp_path):
 
 
 @pytest.mark.slow
-def test_local_generator_on_a_tiny_model(smollm2_checkpoint, tmp_path):
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
+def test_local_generator_on_a_tiny_model(smollm2_checkpoint, tiny_lm, tmp_path):
     from funreason.llm.local import LocalGenerator
     from funreason.models import load_tokenizer
 
     tokenizer = load_tokenizer(smollm2_checkpoint)
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-    )
-    generator = LocalGenerator(Qwen2ForCausalLM(config).eval(), tokenizer, batch_size=8)
+    model = tiny_lm(len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                    num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048)  # fmt: skip
+    generator = LocalGenerator(model, tokenizer, batch_size=8)
     summary = evaluate_bfcl(generator, tmp_path, categories="all", limit=2, max_tokens=6, progress=False)
     rows = read_rows(tmp_path / "results.jsonl")
     assert len(rows) == 26 == summary.entries

@@ -2,7 +2,7 @@ import warnings
 
 import pytest
 import torch
-from transformers import DynamicCache, MistralConfig, Qwen2Config, Qwen2ForCausalLM
+from transformers import DynamicCache, MistralConfig, Qwen2Config
 
 from funreason.llm.kv_cache import (
     MIN_ROOM,
@@ -71,22 +71,8 @@ def test_stack_rows_keeps_the_head_and_right_aligns_the_rest():
     assert not keys[1:, :, head : head + 2].any()  # the middle the narrower part lacks: zeros, masked
 
 
-def tiny_model() -> Qwen2ForCausalLM:
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=97,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-    )
-    return Qwen2ForCausalLM(config).float().eval()
-
-
-def test_a_model_decodes_the_same_with_roomy_and_dynamic_caches():
-    model = tiny_model()
+def test_a_model_decodes_the_same_with_roomy_and_dynamic_caches(tiny_lm):
+    model = tiny_lm(97, max_position_embeddings=512)
     prompt = torch.randint(0, 97, (3, 12), generator=torch.Generator().manual_seed(1))
     runs = []
     for cache in (RoomyCache(), DynamicCache()):
@@ -103,8 +89,8 @@ def test_a_model_decodes_the_same_with_roomy_and_dynamic_caches():
     assert torch.equal(roomy.argmax(-1), dynamic.argmax(-1))
 
 
-def test_the_cache_goes_by_the_name_forward_takes():
-    model = tiny_model()
+def test_the_cache_goes_by_the_name_forward_takes(tiny_lm):
+    model = tiny_lm(97)
     cache = RoomyCache()
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("error", FutureWarning)  # no deprecated name, on whichever transformers

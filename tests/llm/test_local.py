@@ -3,7 +3,7 @@ import asyncio
 import pytest
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from transformers import PreTrainedTokenizerFast
 
 from funreason.llm.local import LocalGenerator, stop_token_ids
 from funreason.train.segments import CHATML_TEMPLATE
@@ -36,25 +36,9 @@ def tokenizer():
     )
 
 
-def tiny_model(vocab_size: int, *, seed: int = 0, max_positions: int = 256) -> Qwen2ForCausalLM:
-    torch.manual_seed(seed)
-    config = Qwen2Config(
-        vocab_size=vocab_size,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=max_positions,
-        initializer_range=0.2,  # confident logits: no near-ties for greedy to break differently
-        tie_word_embeddings=True,
-    )
-    return Qwen2ForCausalLM(config).float().eval()
-
-
 @pytest.fixture(scope="module")
-def model(tokenizer):
-    return tiny_model(len(tokenizer))
+def model(tokenizer, tiny_lm):
+    return tiny_lm(len(tokenizer))
 
 
 def chat(text: str) -> list[dict[str, str]]:
@@ -214,8 +198,8 @@ def test_stop_ids_include_eos_and_template_markers(model, tokenizer):
     assert tokenizer.convert_tokens_to_ids("<|im_start|>") not in ids
 
 
-def test_too_long_prompt_is_an_error_entry(tokenizer):
-    model = tiny_model(len(tokenizer), max_positions=64)
+def test_too_long_prompt_is_an_error_entry(tokenizer, tiny_lm):
+    model = tiny_lm(len(tokenizer), max_position_embeddings=64)
     generator = LocalGenerator(model, tokenizer, batch_size=2)
     long_prompt = chat(" ".join(CORPUS * 3))
     out = generator.generate([chat("Paris"), long_prompt, chat("Rome")], max_tokens=16, n=2)
