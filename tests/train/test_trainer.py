@@ -165,6 +165,25 @@ def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_loss(tiny_model_di
         assert resumed[step] == pytest.approx(straight[step], rel=1e-4), step
 
 
+@pytest.mark.parametrize("lora_r", [0, 4])
+def test_rerunning_a_finished_run_trains_nothing_more(tiny_model_dir, data_file, tmp_path, lora_r):
+    from safetensors.torch import load_file
+
+    def saved(folder: str) -> dict[str, torch.Tensor]:
+        (weights,) = Path(folder).glob("*.safetensors")
+        return load_file(weights)
+
+    config = config_for(tiny_model_dir, data_file, tmp_path / "run", max_steps=2, save_steps=2, lora_r=lora_r)
+    first = train(config)
+    weights = saved(first.output)
+    again = train(config)  # Trainer.train alone would take a third step from checkpoint-2
+    assert again.steps == 2 and again.resumed_from.endswith("checkpoint-2")
+    assert [row["loss"] for row in again.log if "loss" in row] == [row["loss"] for row in first.log if "loss" in row]
+    assert all(torch.equal(tensor, weights[name]) for name, tensor in saved(again.output).items())
+    longer = train(config.model_copy(update={"max_steps": 3}))  # a raised budget still resumes
+    assert longer.steps == 3 and [row["step"] for row in longer.log if "loss" in row] == [1, 2, 3]
+
+
 def test_the_chunked_loss_trains_like_the_full_logits_one(tiny_model_dir, data_file, tmp_path):
     runs = {
         chunk: train(config_for(tiny_model_dir, data_file, tmp_path / f"chunk{chunk}", chunk_size=chunk, max_steps=2))

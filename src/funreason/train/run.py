@@ -22,7 +22,7 @@ from funreason.train.collator import Collator
 from funreason.train.config import TrainConfig
 from funreason.train.curves import plot_losses
 from funreason.train.segments import Encoded, SampleTooLong, render_sample
-from funreason.train.trainer import SRMLTrainer, load_alpha_state
+from funreason.train.trainer import SRMLTrainer, load_alpha_state, restore_finished
 
 FINAL_DIR = "final"
 
@@ -166,7 +166,10 @@ def train(
     if checkpoint:
         console.print(f"resuming from {checkpoint}")
         load_alpha_state(trainer, checkpoint)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    if checkpoint and restore_finished(trainer, checkpoint):
+        console.print(f"{Path(checkpoint).name} is the run's last step: nothing left to train")
+    else:
+        trainer.train(resume_from_checkpoint=checkpoint)
 
     final = output / FINAL_DIR
     trainer.save_model(str(final))

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import Trainer, TrainerCallback
+from transformers import Trainer, TrainerCallback, TrainerState
+from transformers.trainer import TRAINER_STATE_NAME
 
 from funreason.train.loss import (
     LearnableAlpha,
@@ -180,3 +181,18 @@ def load_alpha_state(trainer: SRMLTrainer, checkpoint: str | Path) -> None:
     path = Path(checkpoint) / ALPHA_STATE
     if trainer.learnable_alpha is not None and path.is_file():
         trainer.learnable_alpha.load_state_dict(torch.load(path, map_location=trainer.args.device))
+
+
+def restore_finished(trainer: SRMLTrainer, checkpoint: str | Path) -> bool:
+    """Load `checkpoint` into `trainer` instead of training, if it is already at the run's last step.
+
+    `Trainer.train` looks for the end of a run only after taking a step, so resuming a finished run
+    trained one step more than asked, and one more again on every rerun.
+    """
+    state = TrainerState.load_from_json(str(Path(checkpoint) / TRAINER_STATE_NAME))
+    planned = trainer.set_initial_training_values(trainer.args, trainer.get_train_dataloader())[-1]
+    if state.global_step < planned:
+        return False
+    trainer._load_from_checkpoint(str(checkpoint))
+    trainer.state = state
+    return True
