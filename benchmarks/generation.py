@@ -14,7 +14,7 @@ time). BFCL prompts are long (~450 tokens for simple_python) and prefill costs t
 modes, so the end-to-end ratio is bounded by the prefill share; the decode-only ratio is shown too.
 
     python benchmarks/generation.py [--batch-size 16] [--prompts 32] [--max-tokens 64]
-        [--prefill-tokens 1024] [--threads N]
+        [--prefill-tokens N] [--threads N]
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=32, help="first N BFCL simple_python prompts")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument(
-        "--prefill-tokens", type=int, default=1024, help="LocalGenerator's prefill group size, in tokens"
+        "--prefill-tokens", type=int, default=None, help="prefill group size in tokens (default: LocalGenerator's)"
     )
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     args = parser.parse_args()

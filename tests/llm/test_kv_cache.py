@@ -50,6 +50,10 @@ def test_row_selection_and_repetition_keep_the_layout():
     assert torch.equal(layer.values, states(3, 4)[[2, 2, 0, 0]])
     keys, _ = layer.update(states(4, 1), states(4, 1))
     assert torch.equal(keys[:, :, -1:], states(4, 1)) and layer.get_seq_length() == 5
+    layer.crop(-2)
+    assert layer.get_seq_length() == 3 and torch.equal(layer.keys, states(3, 4)[[2, 2, 0, 0]][:, :, :3])
+    keys, _ = layer.update(states(4, 1, start=-9.0), states(4, 1))
+    assert torch.equal(keys[:, :, 3:], states(4, 1, start=-9.0)) and layer.get_seq_length() == 4
     layer.reset()
     assert layer.get_seq_length() == 0 and layer.keys is None
 
@@ -62,6 +66,7 @@ def test_stack_rows_keeps_the_head_and_right_aligns_the_rest():
         cache.update(states(rows, length, start=start), states(rows, length, start=start), 0)
         parts.append(cache)
     stacked = stack_rows(parts, head=head, width=3)
+    assert all(part.get_seq_length() == 0 for part in parts)  # freed once copied
     keys = stacked.layers[0].keys
     assert keys.shape == (3, 2, head + 3, 3) and stacked.get_seq_length() == head + 3
     assert torch.equal(keys[:1], states(1, head + 3))
@@ -96,8 +101,30 @@ def test_the_cache_goes_by_the_name_forward_takes(tiny_lm):
         warnings.simplefilter("error", FutureWarning)  # no deprecated name, on whichever transformers
         model(input_ids=torch.tensor([[1, 2, 3]]), **{cache_argument(model): cache}, use_cache=True)
     assert cache.get_seq_length() == 3
-    wrapped = type("PeftLike", (), {"get_base_model": lambda self: model, "forward": lambda self, **kw: None})
-    assert cache_argument(wrapped()) == cache_argument(model)
+
+
+class Renamed:
+    """A model whose forward takes the cache as `cache`, as transformers 5.24's do."""
+
+    def forward(self, input_ids=None, cache=None): ...
+
+
+class Wrapper:
+    """A wrapper whose forward takes anything, as PEFT, torch.compile and DDP wrappers do."""
+
+    def __init__(self, **inner):
+        self.__dict__.update(inner)
+
+    def forward(self, *args, **kwargs): ...
+
+
+def test_wrappers_are_looked_through_for_the_cache_name():
+    inner = Renamed()
+    assert cache_argument(inner) == "cache"
+    assert cache_argument(Wrapper()) == "past_key_values"
+    peft = Wrapper(get_base_model=lambda: inner)
+    assert cache_argument(peft) == cache_argument(Wrapper(_orig_mod=peft)) == cache_argument(Wrapper(module=inner))
+    assert cache_argument(peft) == "cache"
 
 
 @pytest.mark.parametrize(

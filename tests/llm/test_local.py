@@ -57,8 +57,9 @@ def test_batched_greedy_equals_one_at_a_time(model, tokenizer):
     assert all(len(gens) == 1 and gens[0].error is None for gens in batched)
 
 
-def test_matches_a_naive_argmax_loop_and_keeps_prompt_order(model, tokenizer):
-    generator = LocalGenerator(model, tokenizer, batch_size=3)
+@pytest.mark.parametrize("prefill_tokens", [None, 1])  # one prefill forward per batch, or per row
+def test_matches_a_naive_argmax_loop_and_keeps_prompt_order(model, tokenizer, prefill_tokens):
+    generator = LocalGenerator(model, tokenizer, batch_size=3, prefill_tokens=prefill_tokens)
     out = generator.generate(PROMPTS, max_tokens=6)
     for prompt, gens in zip(PROMPTS, out, strict=True):
         ids = generator.encode(prompt)
@@ -189,6 +190,13 @@ def test_prefill_in_groups_gives_the_same_completions(model, tokenizer, shared_h
     sampled = grouped.generate(PROMPTS[:3], max_tokens=6, temperature=1.0, n=3)
     torch.manual_seed(0)
     assert whole.generate(PROMPTS[:3], max_tokens=6, temperature=1.0, n=3) == sampled
+
+
+def test_a_cache_the_model_does_not_take_is_an_error_not_garbage(model, tokenizer):
+    generator = LocalGenerator(model, tokenizer)
+    generator._cache_argument = "kv_under_another_name"  # forward's **kwargs swallow it
+    with pytest.raises(RuntimeError, match="did not fill the KV cache passed as `kv_under_another_name`"):
+        generator.generate(PROMPTS[:2], max_tokens=3)
 
 
 def test_stop_ids_include_eos_and_template_markers(model, tokenizer):

@@ -182,6 +182,8 @@ def test_rerunning_a_finished_run_trains_nothing_more(tiny_model_dir, data_file,
     assert all(torch.equal(tensor, weights[name]) for name, tensor in saved(again.output).items())
     longer = train(config.model_copy(update={"max_steps": 3}))  # a raised budget still resumes
     assert longer.steps == 3 and [row["step"] for row in longer.log if "loss" in row] == [1, 2, 3]
+    with pytest.raises(ValueError, match="past this run's 1 steps"):
+        train(config.model_copy(update={"max_steps": 1}))
 
 
 def test_the_chunked_loss_trains_like_the_full_logits_one(tiny_model_dir, data_file, tmp_path):

@@ -22,8 +22,6 @@ MIN_ROOM = 64
 class RoomyLayer(DynamicLayer):
     """One layer's keys and values, `[batch, heads, seq, head_dim]`, in buffers with spare seq room."""
 
-    is_croppable = False
-
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.length = 0
@@ -78,7 +76,21 @@ class RoomyLayer(DynamicLayer):
             self._expose()
 
     def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
-        self.batch_select_indices(beam_idx.to(self.device))
+        if self._keys is not None:
+            self.batch_select_indices(beam_idx.to(self._keys.device))
+
+    def crop(self, tokens_to_remove: int) -> None:
+        """Forget the last `-tokens_to_remove` positions (transformers' convention: a negative count)."""
+        if tokens_to_remove > 0:
+            raise ValueError(f"crop takes a negative count of positions to remove, got {tokens_to_remove}")
+        if self._keys is not None and tokens_to_remove:
+            self.length = max(self.length + tokens_to_remove, 0)
+            self._expose()
+
+    def offload(self) -> None:
+        raise NotImplementedError("RoomyLayer does not offload; use transformers' DynamicCache for that")
+
+    prefetch = offload
 
 
 def _room(like: torch.Tensor, length: int, rows: int | None = None) -> torch.Tensor:
@@ -96,9 +108,17 @@ class RoomyCache(DynamicCache):
 
 def cache_argument(model: Any) -> str:
     """The name of the model's forward argument for the KV cache: transformers 5.24 renamed
-    `past_key_values` to `cache` (the old name warns, and goes in 5.40); earlier 5.x know only the old."""
-    forward = getattr(model, "get_base_model", lambda: model)().forward
-    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+    `past_key_values` to `cache` (the old name warns, and goes in 5.40); earlier 5.x know only the old.
+
+    Wrappers whose forward takes `**kwargs` are looked through: PEFT, torch.compile, DDP.
+    """
+    while True:
+        inner = getattr(model, "get_base_model", None)
+        inner = inner() if inner else getattr(model, "_orig_mod", None) or getattr(model, "module", None)
+        if inner is None or inner is model:
+            break
+        model = inner
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def full_attention(config: Any) -> bool:
@@ -133,6 +153,7 @@ def stack_rows(parts: list[RoomyCache], head: int, width: int) -> RoomyCache:
                 buffer[row : row + count, ..., :head, :] = states[..., :head, :]
                 buffer[row : row + count, ..., end - own : end, :] = states[..., head:, :]
             row += count
+            layer.reset()  # copied: free it now, so at most one layer's parts and copy coexist
         merged.length = end
         merged._expose()
         stacked.layers.append(merged)

@@ -187,12 +187,22 @@ def restore_finished(trainer: SRMLTrainer, checkpoint: str | Path) -> bool:
     """Load `checkpoint` into `trainer` instead of training, if it is already at the run's last step.
 
     `Trainer.train` looks for the end of a run only after taking a step, so resuming a finished run
-    trained one step more than asked, and one more again on every rerun.
+    trained one step more than asked, and one more again on every rerun. Under DeepSpeed or FSDP the
+    checkpoint can only be loaded into the prepared model, inside `train`: there it is left to `train`.
     """
+    if trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled:
+        return False
     state = TrainerState.load_from_json(str(Path(checkpoint) / TRAINER_STATE_NAME))
     planned = trainer.set_initial_training_values(trainer.args, trainer.get_train_dataloader())[-1]
+    if state.global_step > planned:
+        raise ValueError(
+            f"{checkpoint} is at step {state.global_step}, past this run's {planned} steps: "
+            "raise max_steps (or the epochs), or train into a new output folder"
+        )
     if state.global_step < planned:
         return False
     trainer._load_from_checkpoint(str(checkpoint))
+    state.is_local_process_zero = trainer.state.is_local_process_zero
+    state.is_world_process_zero = trainer.state.is_world_process_zero
     trainer.state = state
     return True
