@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator
 
+from funreason.evaluate.bfcl import CATEGORIES, bfcl_data_dir, load_category
 from funreason.records import Sample, ToolCall
 from funreason.schema import (
     CallError,
@@ -655,21 +654,6 @@ def test_invalid_schema_raises_naming_the_tool():
 
 # --- every BFCL v4 single-turn function doc ------------------------------------------------------
 
-BFCL_FILES = [
-    "simple_python",
-    "simple_java",
-    "simple_javascript",
-    "multiple",
-    "parallel",
-    "parallel_multiple",
-    "irrelevance",
-    "live_simple",
-    "live_multiple",
-    "live_parallel",
-    "live_parallel_multiple",
-    "live_irrelevance",
-    "live_relevance",
-]
 JSON_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 
 
@@ -686,18 +670,16 @@ def _types(node):
 
 
 def test_every_bfcl_function_doc_normalises_to_valid_json_schema():
-    spec = importlib.util.find_spec("bfcl_eval")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("bfcl-eval is not installed (pip install bfcl-eval)")
-    data = Path(next(iter(spec.submodule_search_locations))) / "data"
+    try:
+        bfcl_data_dir()
+    except FileNotFoundError:
+        pytest.skip("bfcl-eval is not installed (pip install --no-deps bfcl-eval)")
     unique: dict[str, dict] = {}
-    for name in BFCL_FILES:
-        lines = (data / f"BFCL_v4_{name}.json").read_text(encoding="utf-8").splitlines()
-        for line in lines:
-            entry = json.loads(line)
-            for tool in normalize_tools(entry["function"]):
-                assert normalize_tool(tool) == tool, entry["id"]
-                assert set(_types(tool["parameters"])) <= JSON_TYPES, entry["id"]
+    for category in CATEGORIES:
+        for entry in load_category(category):
+            for tool in normalize_tools(entry.source_functions):
+                assert normalize_tool(tool) == tool, entry.id
+                assert set(_types(tool["parameters"])) <= JSON_TYPES, entry.id
                 unique[json.dumps(tool["parameters"], sort_keys=True)] = tool["parameters"]
     assert len(unique) > 1000
     # ~3k distinct schemas: all against Draft 7's metaschema (what validate_call checks), and a
