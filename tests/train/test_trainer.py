@@ -15,6 +15,7 @@ import torch
 from transformers import (
     AutoModelForCausalLM,
     PreTrainedTokenizerFast,
+    TrainerCallback,
     TrainingArguments,
 )
 
@@ -83,6 +84,54 @@ def test_learnable_alpha_moves_and_stays_inside_its_bounds(tiny_model_dir, data_
     )
     alphas = [row["alpha"] for row in train(config).log if "alpha" in row]
     assert alphas[-1] != pytest.approx(0.7) and all(0.05 <= a <= 0.95 for a in alphas)
+
+
+class _ThetaGradients(SRMLTrainer):
+    """Records, per optimiser step, θ's gradient from that step's own micro-batches and the
+    gradient the optimiser sees."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.own: list[float] = []
+        self.seen: list[float] = []
+        trainer = self
+
+        class Watch(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kwargs):
+                trainer.own.append(0.0)
+
+            def on_pre_optimizer_step(self, args, state, control, **kwargs):
+                trainer.seen.append(float(trainer.learnable_alpha.theta.grad))
+
+        self.add_callback(Watch())
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        (grad,) = torch.autograd.grad(loss, self.learnable_alpha.theta, retain_graph=True)
+        self.own[-1] += float(grad)
+        return loss
+
+
+def test_the_learnable_alphas_gradient_at_each_step_is_that_steps_own(tiny_model_dir, tmp_path):
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
+    encoded = [render_sample(s, tokenizer) for s in SAMPLES[:16]]
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_train_batch_size=2, gradient_accumulation_steps=2, max_steps=4,
+        learning_rate=1e-2, lr_scheduler_type="constant", remove_unused_columns=False, report_to=[], use_cpu=True,
+        save_strategy="no", seed=0, data_seed=0, disable_tqdm=True, logging_steps=1,
+    )  # fmt: skip
+    trainer = _ThetaGradients(
+        model=model, args=args, train_dataset=encoded, data_collator=Collator(pad_token_id=tokenizer.pad_token_id),
+        alpha_mode="learnable", alpha_lr=0.1,
+    )  # fmt: skip
+    trainer.train()
+    assert len(trainer.seen) == len(trainer.own) == 4
+    # Each step's own gradient differs, so a gradient left over from earlier steps would show.
+    assert len({round(g, 6) for g in trainer.own}) == 4
+    assert trainer.seen == pytest.approx(trainer.own, rel=1e-5, abs=1e-9)
+    alphas = [row["alpha"] for row in trainer.state.log_history if "alpha" in row]
+    assert len(alphas) == 4 and alphas[0] != alphas[-1]
 
 
 def one_step_update(model_dir: Path, batch_size: int, grad_accum: int, output: Path, reduction: str) -> dict:

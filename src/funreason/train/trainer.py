@@ -158,11 +158,21 @@ def _zero_stage(trainer: Trainer) -> int | None:
 
 
 class _AlphaSync(TrainerCallback):
-    """Averages the learnable α's gradient over ranks (it lives outside the DDP-wrapped model)
-    and saves/restores θ with each checkpoint."""
+    """Looks after the learnable α's θ, which lives outside the (DDP-wrapped) model: averages its
+    gradient over ranks, zeroes it after every optimiser step, and saves it with each checkpoint.
+
+    The Trainer zeroes only the model's gradients (`model.zero_grad()`); without the zeroing here
+    θ's gradient would pile up, and the update at step k would follow the sum of steps 1..k.
+    """
 
     def __init__(self, module: LearnableAlpha):
         self.module = module
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.module.zero_grad(set_to_none=True)
+
+    def on_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.module.zero_grad(set_to_none=True)
 
     def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         grad = self.module.theta.grad
