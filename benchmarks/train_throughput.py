@@ -180,7 +180,8 @@ def main() -> None:
         write_jsonl(
             data, generate(args.samples or 2 * args.steps * args.batch_size * args.grad_accum + 8, args.seed)
         )
-        encoded, skipped, _ = encode_samples(data, load_tokenizer(model), args.max_length, folder)
+        encoded, shapes, _ = encode_samples(data, load_tokenizer(model), args.max_length, folder)
+        skipped = sum(counts["skipped"] for counts in shapes.values())
         lengths = [len(e["input_ids"]) for e in encoded]
         print(
             f"model {TINY if args.tiny else model}, {setup}, {torch.get_num_threads()} threads; "

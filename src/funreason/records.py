@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,6 +21,8 @@ from funreason.schema import normalize_tools
 
 Decision = Literal["pass", "fail", "undecided", "error"]
 Shape = Literal["simple", "multiple", "parallel", "parallel_multiple", "irrelevance"]
+SHAPES: tuple[str, ...] = get_args(Shape)  # BFCL's call shapes, in BFCL's order
+RAW_ANSWER = "raw_answer"  # meta key: the answer text as the model (or dataset) wrote it, when kept
 T = TypeVar("T")
 
 

@@ -203,8 +203,8 @@ def test_another_generator_cannot_resume_a_folder(entries, tmp_path):
 
 def test_prompt_is_bfcls_and_training_uses_the_same_wording(entries):
     for entry in entries:
-        assert entry.messages[0]["content"].startswith(system_prompt_for(entry.functions))
-        assert system_prompt_for(entry.functions) == bfcl.system_prompt(entry.functions)
+        assert entry.messages[0]["content"].startswith(system_prompt_for(entry.functions, "json"))
+        assert system_prompt_for(entry.functions, "json") == bfcl.system_prompt(entry.functions)
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

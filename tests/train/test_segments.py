@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
 
 from funreason.records import Sample, ToolCall
+from funreason.schema import normalize_tools
 from funreason.train import segments
 from funreason.train.segments import (
     IGNORE_INDEX,
@@ -302,15 +304,63 @@ def test_fallback_chatml_template(trained_tokenizer, bare_tokenizer):
 
 def test_system_prompt_is_bfcls_default():
     utils = pytest.importorskip("bfcl_eval.model_handler.utils")
+    bfcl_utils = pytest.importorskip("bfcl_eval.utils")
     from bfcl_eval.constants.default_prompts import DEFAULT_SYSTEM_PROMPT_FORMAT
 
-    tools = [
-        WEATHER,
-        {"name": "math.add", "description": "Add.", "parameters": {"type": "dict", "properties": {}}},
-    ]
-    assert segments.system_prompt_for(tools) == utils.formulate_system_prompt(
-        DEFAULT_SYSTEM_PROMPT_FORMAT, tools
+    docs = [  # BFCL's own dialect
+        {"name": "get_weather", "description": "Current weather for a city.", "parameters": {
+            "type": "dict", "properties": {"city": {"type": "string", "description": "City."},
+                                           "hours": {"type": "float", "description": "Hours ahead."}},
+            "required": ["city"]}},
+        {"name": "math.add", "description": "Add.", "parameters": {"type": "dict", "properties": {}, "required": []}},
+    ]  # fmt: skip
+    # "json" shows the tools as given; the default, "bfcl", as BFCL's python prompt shows its docs.
+    assert segments.system_prompt_for(docs, "json") == utils.formulate_system_prompt(
+        DEFAULT_SYSTEM_PROMPT_FORMAT, docs
     )
+    shown = bfcl_utils._func_doc_language_specific_pre_processing(copy.deepcopy(docs), "simple_python")
+    expected = utils.formulate_system_prompt(DEFAULT_SYSTEM_PROMPT_FORMAT, shown)
+    assert segments.system_prompt_for(normalize_tools(docs)) == expected
+
+
+def test_training_prompt_is_the_evaluation_prompt_of_bfcl_entries():
+    """Each single-turn python entry read as training data (`formats.bfcl`) is prompted, for training
+    and for rollouts, exactly as `evaluate.bfcl` prompts it at evaluation, but for the few docs whose
+    details normalisation drops (`bfcl.bfcl_docs` names them)."""
+    from funreason.evaluate import bfcl as bfcl_eval
+    from funreason.formats import bfcl as bfcl_format
+    from funreason.records import Rejects
+
+    def lossy(functions) -> bool:
+        text = str(functions)
+        return "'tuple'" in text or "'optional'" in text
+
+    folder = bfcl_eval.bfcl_data_dir()
+    for category in ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance"):
+        entries = {entry.id: entry for entry in bfcl_eval.load_category(category)}
+        path = bfcl_eval.category_file(folder, category)
+        rejects = Rejects(strict=True)
+        exact = skipped = 0
+        for sample in bfcl_format.read(path, rejects):
+            entry = entries[sample.id]
+            if lossy(entry.source_functions):
+                skipped += 1
+                continue
+            assert segments.chat_messages(sample)[:-1] == entry.messages, sample.id
+            exact += 1
+        assert exact == len(entries) - skipped and skipped <= 0.1 * len(entries), (category, skipped)
+
+
+def test_mixed_tool_format_picks_each_rendering_for_about_half_the_samples():
+    samples = [make_sample(sample_id=f"s{i}") for i in range(200)]
+    bfcl_prompt, json_prompt = segments.system_prompt_for([WEATHER]), segments.system_prompt_for([WEATHER], "json")
+    assert bfcl_prompt != json_prompt and '"type": "dict"' in bfcl_prompt and "Python 3 syntax" in bfcl_prompt
+    prompts = [segments.chat_messages(sample, tool_format="mix")[0]["content"] for sample in samples]
+    assert set(prompts) == {bfcl_prompt, json_prompt}
+    assert 70 <= prompts.count(bfcl_prompt) <= 130
+    assert prompts == [segments.chat_messages(sample, tool_format="mix")[0]["content"] for sample in samples]
+    with pytest.raises(ValueError, match="unknown tool_format"):
+        segments.system_prompt_for([WEATHER], "yaml")
 
 
 def test_system_prompt_placement():

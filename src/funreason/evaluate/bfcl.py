@@ -153,7 +153,8 @@ def bfcl_version() -> str | None:
         return None
 
 
-def _category_file(folder: Path, category: str) -> Path:
+def category_file(folder: Path, category: str) -> Path:
+    """The newest `BFCL_v*_<category>.json` in `folder`."""
     # BFCL_v4_multiple.json must not match BFCL_v4_live_multiple.json: match the whole name.
     pattern = re.compile(rf"BFCL_v\d+_{re.escape(category)}\.json")
     found = sorted(p for p in folder.glob("BFCL_v*.json") if pattern.fullmatch(p.name))
@@ -211,6 +212,49 @@ def language_hints(functions: list[dict[str, Any]], category: str) -> list[dict[
     return functions
 
 
+# JSON-schema type names -> the names BFCL's function docs use (the rest are spelled alike).
+_BFCL_TYPE_NAMES = {"object": "dict", "number": "float"}
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions")
+_SUBSCHEMA_ONE = ("items", "additionalProperties")
+
+
+def bfcl_docs(tools: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Normalised tools (`Sample.tools`, JSON schema) written as BFCL writes its function docs.
+
+    `"object"` becomes `"dict"`, `"number"` becomes `"float"`, a schema without a type gets
+    `"any"`, and `type` comes first in every node, so a training prompt shows tools the way BFCL's
+    prompt shows them at evaluation. For BFCL's own single-turn python entries this gives back the
+    original docs exactly, but where normalisation dropped something BFCL wrote: `"tuple"` (now
+    `"array"`), per-parameter `"optional"` flags and a top-level `"optional"` list, and the key order
+    of docs that list `required` before `properties` (most live entries).
+    """
+    return [
+        {"name": tool["name"], "description": tool.get("description", ""),
+         "parameters": _bfcl_node(tool.get("parameters") or {"type": "object", "properties": {}})}
+        for tool in tools
+    ]  # fmt: skip
+
+
+def _bfcl_node(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type", "any")
+    out: dict[str, Any] = {
+        "type": [_BFCL_TYPE_NAMES.get(k, k) for k in kind] if isinstance(kind, list) else _BFCL_TYPE_NAMES.get(kind, kind)
+    }
+    for key, value in node.items():
+        if key == "type":
+            continue
+        if key in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            value = {name: _bfcl_node(sub) for name, sub in value.items()}
+        elif key in _SUBSCHEMA_ONE:
+            value = _bfcl_node(value)
+        elif key == "prefixItems" and isinstance(value, list):
+            value = [_bfcl_node(sub) for sub in value]
+        out[key] = value
+    return out
+
+
 def system_prompt(functions: list[dict[str, Any]]) -> str:
     """BFCL's default system prompt for prompting models, with `functions` as indented JSON."""
     tools = _AVAILABLE_TOOLS.format(functions=json.dumps(functions, indent=4))
@@ -233,10 +277,10 @@ def load_category(category: str, data_dir: str | Path | None = None) -> list[Bfc
     if category not in CATEGORIES:
         raise ValueError(f"unknown BFCL category {category!r}; use one of {', '.join(CATEGORIES)}")
     folder = bfcl_data_dir(data_dir)
-    rows = _read_jsonl(_category_file(folder, category))
+    rows = _read_jsonl(category_file(folder, category))
     answers: list[Any] = [None] * len(rows)
     if category not in RELEVANCE_CATEGORIES:
-        answer_rows = _read_jsonl(_category_file(folder / "possible_answer", category))
+        answer_rows = _read_jsonl(category_file(folder / "possible_answer", category))
         if len(answer_rows) != len(rows):
             raise ValueError(
                 f"BFCL {category}: {len(rows)} questions but {len(answer_rows)} possible answers"

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from funreason.train.segments import ToolFormat
+
 
 class TrainConfig(BaseModel):
     """Everything `funreason train` needs; unknown keys are an error so a typo never goes unnoticed."""
@@ -31,6 +33,9 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(4, ge=1, description="Samples per device per micro-batch.")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimiser step.")
     max_length: int = Field(2048, ge=16, description="Longer samples are skipped and counted, never cut.")
+    tool_format: ToolFormat = Field(
+        "bfcl", description="How the prompt shows tools: bfcl (as BFCL's prompt at evaluation), json, or mix."
+    )
     chunk_size: int = Field(0, ge=0, description="Sequence chunk of the memory-lean loss; 0 uses full logits.")
     gradient_checkpointing: bool = False
     warmup_ratio: float = Field(0.03, ge=0.0, lt=1.0)

@@ -16,12 +16,12 @@ from transformers import TrainerCallback, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from funreason.models import load_model, resolve_model
-from funreason.records import Rejects, read_samples, write_jsonl
+from funreason.records import SHAPES, Rejects, read_samples, write_jsonl
 from funreason.runinfo import run_info
 from funreason.train.collator import Collator
 from funreason.train.config import TrainConfig
 from funreason.train.curves import plot_losses
-from funreason.train.segments import Encoded, SampleTooLong, render_sample
+from funreason.train.segments import Encoded, SampleTooLong, ToolFormat, render_sample
 from funreason.train.trainer import SRMLTrainer, load_alpha_state, restore_finished
 
 FINAL_DIR = "final"
@@ -43,6 +43,8 @@ class TrainSummary:
     seconds: float
     resumed_from: str | None
     log: list[dict[str, float]] = field(default_factory=list)
+    shapes: dict[str, dict[str, int]] = field(default_factory=dict)  # shape -> trained / skipped counts
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def first_loss(self) -> float | None:
@@ -55,24 +57,46 @@ class TrainSummary:
         return losses[-1] if losses else None
 
 
+SHAPE_LOSS_WARNING = 1 / 3  # warn when the length filter takes more than this share of a call shape
+
+
 def encode_samples(
-    data: Path, tokenizer: Any, max_length: int, output: Path
-) -> tuple[list[Encoded], int, int]:
+    data: Path, tokenizer: Any, max_length: int, output: Path, tool_format: ToolFormat = "bfcl"
+) -> tuple[list[Encoded], dict[str, dict[str, int]], int]:
     """Render every sample of `data`; too-long samples and malformed lines are skipped, written and counted.
 
-    Returns (encoded, skipped_too_long, rejected_lines).
+    Returns (encoded, shapes, rejected_lines); `shapes` maps each call shape (`Sample.shape`) to the
+    number of its samples `trained` and `skipped` as longer than `max_length`.
     """
     encoded: list[Encoded] = []
     too_long = []
+    shapes: dict[str, dict[str, int]] = {}
     with Rejects(output / "rejects.jsonl") as rejects:
         for sample in read_samples(data, rejects):
+            counts = shapes.setdefault(sample.shape, {"trained": 0, "skipped": 0})
             try:
-                encoded.append(render_sample(sample, tokenizer, max_length=max_length))
+                encoded.append(render_sample(sample, tokenizer, max_length=max_length, tool_format=tool_format))
+                counts["trained"] += 1
             except SampleTooLong as exc:
-                too_long.append({"id": sample.id, "error": str(exc)})
+                too_long.append({"id": sample.id, "shape": sample.shape, "error": str(exc)})
+                counts["skipped"] += 1
     if too_long:
         write_jsonl(output / "skipped.jsonl", too_long)
-    return encoded, len(too_long), rejects.count
+    order = {shape: i for i, shape in enumerate(SHAPES)}
+    return encoded, dict(sorted(shapes.items(), key=lambda item: order.get(item[0], len(order)))), rejects.count
+
+
+def shape_warnings(shapes: dict[str, dict[str, int]], max_length: int) -> list[str]:
+    """One line per call shape of which the length filter skipped more than a third."""
+    lines = []
+    for shape, counts in shapes.items():
+        total = counts["trained"] + counts["skipped"]
+        if total and counts["skipped"] > SHAPE_LOSS_WARNING * total:
+            lines.append(
+                f"max_length {max_length} skipped {counts['skipped']} of {total} {shape} samples "
+                f"({counts['skipped'] / total:.0%}): the model sees few of them; raise max_length or shorten them"
+            )
+    return lines
 
 
 def training_arguments(config: TrainConfig, *, has_cuda: bool) -> TrainingArguments:
@@ -134,13 +158,18 @@ def train(
     has_cuda = torch.cuda.is_available()
 
     model, tokenizer = load_model(config.model, dtype=torch.float32 if not has_cuda else None)
-    encoded, skipped, rejected = encode_samples(config.data, tokenizer, config.max_length, output)
+    encoded, shapes, rejected = encode_samples(config.data, tokenizer, config.max_length, output, config.tool_format)
+    skipped = sum(counts["skipped"] for counts in shapes.values())
     if not encoded:
         raise NoTrainableSamples(
             f"no trainable sample in {config.data} ({skipped} longer than max_length {config.max_length}, "
             f"{rejected} malformed)"
         )
-    console.print(f"training on {len(encoded)} samples ({skipped} too long, {rejected} malformed skipped)")
+    mix = ", ".join(f"{shape} {c['trained']}" + (f" (-{c['skipped']})" if c["skipped"] else "") for shape, c in shapes.items())
+    console.print(f"training on {len(encoded)} samples: {mix}; {skipped} too long, {rejected} malformed skipped")
+    warnings = shape_warnings(shapes, config.max_length)
+    for line in warnings:
+        console.print(f"[yellow]warning: {line}[/]")
     if config.lora_r:
         model = add_lora(model, config)
     if config.gradient_checkpointing and config.lora_r:
@@ -185,6 +214,8 @@ def train(
         seconds=time.perf_counter() - start,
         resumed_from=checkpoint,
         log=[row for row in trainer.state.log_history if _finite(row)],
+        shapes=shapes,
+        warnings=warnings,
     )
     info = run_info(config.model_dump(mode="json"))
     info["summary"] = {k: v for k, v in asdict(summary).items() if k != "log"}

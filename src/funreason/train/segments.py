@@ -1,7 +1,9 @@
 """One render, one truth: a `Sample` becomes token ids, labels and per-token segment ids.
 
-The chat is the BFCL prompting setup — a system prompt listing the tools as JSON (`system_prompt_for`,
-BFCL's default wording, so training matches evaluation), the sample's messages, then the target
+The chat is the BFCL prompting setup — a system prompt listing the tools (`system_prompt_for`: BFCL's
+default wording around the tools written as BFCL writes its function docs, `"dict"`/`"float"` type
+names and the Python language note included, so the model trains on the prompt it is evaluated
+with), the sample's messages, then the target
 assistant turn `<think>\\n{reasoning}\\n</think>\\n\\n{answer}` (`calls.format_turn`). The tokenizer's own
 chat template renders it to text (a plain ChatML template stands in when it has none); the text is
 tokenized once with character offsets, and each token gets the segment of its first character
@@ -12,7 +14,8 @@ tokenized once with character offsets, and each token gets the segment of its fi
   token (e.g. `<|im_end|>`) — the model learns to stop after the call;
 - `NONE` (0): everything else (system prompt, tools, user turns, tool results); label -100.
 
-Every assistant turn is trained, earlier ones in `sample.messages` included. `labels` and
+Every assistant turn is trained, earlier ones in `sample.messages` included. The target's answer is
+the canonical call text, or the text as written where the sample keeps it (`target_answer`). `labels` and
 `segment_ids` are aligned with `input_ids`, unshifted (the model shifts, as in transformers).
 
 Finding the turns in the rendered text. Each assistant turn is rendered by us (`format_turn`) and
@@ -32,12 +35,13 @@ is included); a template that closes turns without a special token is refused wi
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict, get_args
 
 from funreason import calls
 from funreason.evaluate import bfcl
-from funreason.records import Sample
+from funreason.records import RAW_ANSWER, Sample, ToolCall
 
 NONE, THINK, RESULT = 0, 1, 2
 IGNORE_INDEX = -100
@@ -77,37 +81,62 @@ class SampleTooLong(ValueError):
         self.sample_id, self.length, self.needed, self.max_length = sample_id, length, needed, max_length
 
 
-def system_prompt_for(tools: Sequence[dict[str, Any]]) -> str:
-    """BFCL's default system prompt for prompting models, listing `tools` as indented JSON: the one
-    `evaluate.bfcl` builds, so training sees the prompt evaluation uses."""
-    return bfcl.system_prompt(list(tools))
+ToolFormat = Literal["bfcl", "json", "mix"]
+TOOL_FORMATS: tuple[str, ...] = get_args(ToolFormat)
 
 
-def chat_messages(sample: Sample, *, system_prompt: str | None = None) -> list[dict[str, Any]]:
+def system_prompt_for(tools: Sequence[dict[str, Any]], tool_format: ToolFormat = "bfcl", key: str = "") -> str:
+    """BFCL's default system prompt for prompting models around `tools` (normalised, `Sample.tools`).
+
+    `tool_format`: `"bfcl"` writes the tools as BFCL's python prompt does (`bfcl.bfcl_docs` plus its
+    language note), which is what the model sees at evaluation; `"json"` writes them as stored
+    (JSON-schema type names, no note); `"mix"` picks one of the two per sample from a stable hash of
+    `key` (the sample id), half and half, so a model learns to read both.
+    """
+    if tool_format not in TOOL_FORMATS:
+        raise ValueError(f"unknown tool_format {tool_format!r}; use one of {', '.join(TOOL_FORMATS)}")
+    if tool_format == "mix":
+        tool_format = "bfcl" if zlib.crc32(key.encode()) % 2 == 0 else "json"
+    if tool_format == "json":
+        return bfcl.system_prompt(list(tools))
+    return bfcl.system_prompt(bfcl.language_hints(bfcl.bfcl_docs(tools), "python"))
+
+
+def chat_messages(
+    sample: Sample, *, system_prompt: str | None = None, tool_format: ToolFormat = "bfcl"
+) -> list[dict[str, Any]]:
     """The conversation handed to the chat template: system prompt, `sample.messages`, target turn.
 
-    `system_prompt=None` uses `system_prompt_for(sample.tools)`; `""` adds none. As BFCL does, the
-    prompt goes before the sample's own system message (joined by a blank line) or becomes a new
-    first message. Every assistant turn is rendered with `calls.format_turn` as plain text content
-    (tools are in the prompt, not passed to the template: BFCL's prompting mode). The prompt for
-    generation is `chat_messages(sample)[:-1]`.
+    `system_prompt=None` uses `system_prompt_for(sample.tools, tool_format, sample.id)`; `""` adds
+    none. As BFCL does, the prompt goes before the sample's own system message (joined by a blank
+    line) or becomes a new first message. Every assistant turn is rendered with `calls.format_turn`
+    as plain text content (tools are in the prompt, not passed to the template: BFCL's prompting
+    mode). The prompt for generation is `chat_messages(sample)[:-1]`.
     """
-    prompt = system_prompt_for(sample.tools) if system_prompt is None else system_prompt
+    prompt = system_prompt_for(sample.tools, tool_format, sample.id) if system_prompt is None else system_prompt
     messages = [_chat_message(message) for message in sample.messages]
     if prompt:
         if messages and messages[0]["role"] == "system":
             messages[0] = {**messages[0], "content": f"{prompt}\n\n{messages[0]['content']}"}
         else:
             messages.insert(0, {"role": "system", "content": prompt})
-    messages.append({"role": "assistant", "content": calls.format_turn(sample.reasoning, sample.answer)})
+    messages.append({"role": "assistant", "content": calls.format_turn(sample.reasoning, target_answer(sample))})
     return messages
 
 
+def target_answer(sample: Sample) -> list[ToolCall] | str:
+    """What the target turn says after the reasoning: the calls in canonical syntax, or, when the
+    sample keeps the text its author wrote (`meta["raw_answer"]`, e.g. data before FCDR's format
+    stage), that text as written: training learns what the data says, faults included."""
+    raw = sample.meta.get(RAW_ANSWER)
+    return raw if sample.is_call and isinstance(raw, str) and raw.strip() else sample.answer
+
+
 def render_text(
-    sample: Sample, tokenizer: Any, *, system_prompt: str | None = None
+    sample: Sample, tokenizer: Any, *, system_prompt: str | None = None, tool_format: ToolFormat = "bfcl"
 ) -> tuple[str, list[tuple[int, int, int]]]:
     """The rendered chat text and its trained character spans `(start, end, segment)`, in order."""
-    messages = chat_messages(sample, system_prompt=system_prompt)
+    messages = chat_messages(sample, system_prompt=system_prompt, tool_format=tool_format)
     fallback = not getattr(tokenizer, "chat_template", None)
 
     def render(conversation: list[dict[str, Any]], generation_prompt: bool) -> str:
@@ -133,7 +162,12 @@ def render_text(
 
 
 def render_sample(
-    sample: Sample, tokenizer: Any, *, max_length: int | None = None, system_prompt: str | None = None
+    sample: Sample,
+    tokenizer: Any,
+    *,
+    max_length: int | None = None,
+    system_prompt: str | None = None,
+    tool_format: ToolFormat = "bfcl",
 ) -> Encoded:
     """Token ids, labels and segment ids of `sample` under `tokenizer`'s chat template.
 
@@ -145,7 +179,7 @@ def render_sample(
         raise ValueError(
             "render_sample needs a fast tokenizer (for character offsets); load it with use_fast=True"
         )
-    text, spans = render_text(sample, tokenizer, system_prompt=system_prompt)
+    text, spans = render_text(sample, tokenizer, system_prompt=system_prompt, tool_format=tool_format)
     encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     input_ids = list(encoding["input_ids"])
     segment_ids = _token_segments(text, spans, encoding["offset_mapping"])
