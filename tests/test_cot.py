@@ -11,6 +11,7 @@ from funreason.cot import add_reasoning, teacher_reasoning, template_reasoning
 from funreason.llm import EndpointDown, Generation
 from funreason.llm.endpoint import EndpointGenerator
 from funreason.records import Rejects, Sample, ToolCall, read_samples, write_jsonl
+from funreason.refine.rules import reasoning as rules_reasoning
 from funreason.synth import generate
 
 FORECAST = {
@@ -38,21 +39,23 @@ def test_reasoning_names_every_call_and_value():
             assert f"`{call.name}`" in s.reasoning
             for value in call.arguments.values():
                 assert json.dumps(value, ensure_ascii=False) in s.reasoning
-        assert s.reasoning.endswith(render_calls(s.calls))
+        assert render_calls(s.calls) not in s.reasoning  # the answer follows; it is not written twice
+        assert rules_reasoning(s).decision == "pass", rules_reasoning(s).reason
 
 
 def test_walks_from_query_to_call_and_says_where_values_come_from():
     answer = [ToolCall(name="get_forecast", arguments={"city": "Paris", "days": 3, "units": "celsius", "hourly": True})]
     text = template_reasoning("Forecast for paris please, hour by hour.", [FORECAST, TIME], answer)
     lines = text.splitlines()
-    assert lines[0] == 'The user asks: "Forecast for paris please, hour by hour."'
+    assert lines[0] == "This needs one function call."
+    assert "Forecast for paris" not in text  # the query is in the prompt; the reasoning does not repeat it
     assert "`get_forecast` fits: Get the weather forecast for a city." in text
     assert "The other tools (`get_time`) do not match what is asked." in text
     assert '- `city` = "Paris": stated in the request.' in text
     assert "- `days` = 3: the tool's default." in text
     assert '- `units` = "celsius": one of the allowed values (celsius, fahrenheit)' in text
     assert "- `hourly` = true: a yes/no option" in text
-    assert lines[-1] == "So the answer is: " + render_calls(answer)
+    assert lines[-1] == "- `hourly` = true: a yes/no option the request asks to turn on." and len(lines) == 7
     assert template_reasoning("Forecast for paris please, hour by hour.", [FORECAST, TIME], answer) == text
 
 
@@ -75,11 +78,12 @@ def test_several_calls():
 def test_any_call_is_explained():
     text = template_reasoning("Do it.", [], [ToolCall(name="mystery", arguments={"x": [1, 2]})])
     assert "`mystery`" in text and "- `x` = [1, 2]: inferred from the request." in text
-    # A name python syntax cannot print (xLAM has some) falls back to JSON; NaN to plain JSON.
+    # Names python syntax cannot print (xLAM has some) and NaN values are explained all the same.
     dashed = template_reasoning("Go.", [], [ToolCall(name="get-weather", arguments={"city": "Oslo"})])
-    assert dashed.endswith('[{"name": "get-weather", "arguments": {"city": "Oslo"}}]')
+    assert "`get-weather` fits this request." in dashed and '- `city` = "Oslo"' in dashed
     nan = template_reasoning("Go.", [], [ToolCall(name="f", arguments={"x": float("nan")})])
-    assert "- `x` = NaN" in nan and nan.endswith('[{"name": "f", "arguments": {"x": NaN}}]')
+    assert "- `x` = NaN" in nan
+    assert "`f` takes no arguments here." in template_reasoning("Go.", [], [ToolCall(name="f")])
 
 
 def test_statement_answer_says_no_tool_fits():
@@ -129,7 +133,7 @@ def test_overwrite_keeps_the_old_reasoning_in_history(tmp_path):
     write_jsonl(tmp_path / "in.jsonl", [sample])
     add_reasoning(tmp_path / "in.jsonl", tmp_path / "out.jsonl", overwrite=True)
     (out,) = read_samples(tmp_path / "out.jsonl")
-    assert out.reasoning.startswith('The user asks: "Forecast for Oslo"')
+    assert out.reasoning.startswith("This needs one function call.\n`get_forecast` fits")
     assert out.history == [{"field": "reasoning", "value": "old thoughts", "reason": "overwritten by template"}]
 
 
@@ -171,8 +175,8 @@ def test_llm_teacher_writes_reasoning_that_ends_at_the_answer(tmp_path):
         else:
             assert after.reasoning.startswith("The request maps onto the tools.\n")
             assert "musing" not in after.reasoning and after.meta["reasoning_by"] == "llm:teacher"
-    prompt = server.requests[0].prompt
-    assert samples[1].query in prompt and samples[1].tools[0]["name"] in prompt
+    prompt = next(r.prompt for r in server.requests if samples[1].query in r.prompt)
+    assert samples[1].tools[0]["name"] in prompt
 
 
 def test_llm_teacher_retries_then_records_errors(tmp_path):

@@ -26,7 +26,7 @@ from typing import Any, Literal, TextIO
 
 from funreason.calls import CallParseError, parse_calls, split_think
 from funreason.llm.base import EndpointDown, Generation, Generator, generate_checked
-from funreason.prompts import answer_text, fill_prompt, load_prompt
+from funreason.prompts import fill_prompt, load_prompt
 from funreason.records import Rejects, Sample, ToolCall, read_samples
 from funreason.refine.rules import reasoning as rules_reasoning
 
@@ -36,15 +36,15 @@ def template_reasoning(
 ) -> str:
     """The rule-template chain of thought (no `<think>` tags) that leads from `query` to `answer`.
 
-    `tools` are normalised tools (`Sample.tools`). `need`, for a statement answer, is what the
-    request would need ("get the weather forecast for a city"), when the caller knows it.
+    For calls: how many are needed and why, which tool fits (and that the others do not), and each
+    argument with where its value comes from; the calls themselves follow the reasoning in the
+    answer, so they are not written twice. `tools` are normalised tools (`Sample.tools`). `need`,
+    for a statement answer, is what the request would need ("get the weather forecast for a city"),
+    when the caller knows it.
     """
-    lines = [f'The user asks: "{query.strip()}"']
     if isinstance(answer, str) or not answer:
-        lines += _no_call_lines(tools, need)
-    else:
-        lines += _call_lines(query, {tool["name"]: tool for tool in tools}, answer)
-    return "\n".join(lines)
+        return "\n".join(_no_call_lines(tools, need))
+    return "\n".join(_call_lines(query, {tool["name"]: tool for tool in tools}, answer))
 
 
 def _call_lines(query: str, tools: Mapping[str, Mapping[str, Any]], calls: list[ToolCall]) -> list[str]:
@@ -67,8 +67,11 @@ def _call_lines(query: str, tools: Mapping[str, Mapping[str, Any]], calls: list[
     for index, call in enumerate(calls, start=1):
         parameters = tools.get(call.name, {}).get("parameters") or {}
         properties = parameters.get("properties") or {}
-        header = f"Call {index}, `{call.name}`" if len(calls) > 1 else f"Arguments of `{call.name}`"
-        lines.append(header + ":" if call.arguments else header + ": it takes no arguments here.")
+        if len(calls) > 1:
+            header = f"Call {index}, `{call.name}`"
+            lines.append(header + ":" if call.arguments else header + ": it takes no arguments here.")
+        elif not call.arguments:
+            lines.append(f"`{call.name}` takes no arguments here.")
         for key, value in call.arguments.items():
             lines.append(f"- `{key}` = {_show(value)}: {_source(value, properties.get(key) or {}, query)}.")
         required = parameters.get("required") or []
@@ -76,8 +79,6 @@ def _call_lines(query: str, tools: Mapping[str, Mapping[str, Any]], calls: list[
         if left_out:
             lines.append(f"- {', '.join(left_out)} {'is' if len(left_out) == 1 else 'are'} optional and not "
                          "asked for, so left out.")
-    # BFCL python syntax, or JSON where a name is no identifier (`get-weather`) or a value is NaN.
-    lines.append(f"So the answer is: {answer_text(calls)}")
     return lines
 
 

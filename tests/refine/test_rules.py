@@ -76,6 +76,15 @@ def test_query_and_tool(item, decision, words):
     ("Use get_news: it knows Paris.", None, "fail", "leads elsewhere: the reasoning names get_news"),
     ("The weather tool fits.", None, "undecided", "unnamed function"),
     ("", None, "undecided", "no reasoning"),
+    # A parameter given another value than the answer's, the answer's written nowhere.
+    ("`get_weather` fits.\n- `city` = \"Rome\": stated in the request.", None, "fail",
+     "leads elsewhere: the reasoning gives city = \"Rome\""),
+    ("`get_weather` fits.\n- `city` = \"Paris\", not \"Rome\".", None, "pass", "names calls"),
+    ("`get_weather` with city Paris.\n- `units` = \"kelvin\"", [call(city="Paris", units="celsius")], "fail",
+     "leads elsewhere: the reasoning gives units = \"kelvin\", the answer 'celsius'"),  # even the default
+    # A function put forward that is neither called nor offered.
+    ("`get_weather_api` fits: it knows Paris.", None, "fail", "leads elsewhere: the reasoning names get_weather_api"),
+    ("So I write get_forecast(city='Paris').", None, "fail", "leads elsewhere: the reasoning names get_forecast"),
 ])
 def test_reasoning(reasoning, answer, decision, words):
     verdict = judge("reasoning", sample(answer=answer, reasoning=reasoning))

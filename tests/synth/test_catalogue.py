@@ -7,6 +7,7 @@ import pytest
 
 from funreason.schema import normalize_tool
 from funreason.synth import DOMAINS, FAMILIES
+from funreason.synth.generator import dotted_name
 from funreason.synth.pools import POOLS
 from funreason.synth.spec import Param
 
@@ -106,4 +107,5 @@ def bfcl_function_names() -> set[str]:
 
 
 def test_no_name_collides_with_bfcl():
-    assert {f.name for f in FAMILIES} & bfcl_function_names() == set()
+    names = {f.name for f in FAMILIES} | {dotted_name(f.name) for f in FAMILIES}
+    assert names & bfcl_function_names() == set()

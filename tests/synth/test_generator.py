@@ -7,6 +7,7 @@ from funreason.records import Sample
 from funreason.schema import validate_calls
 from funreason.synth import DEFAULT_MIX, FAMILIES, SHAPES, generate
 from funreason.synth.catalogue import BY_NAME
+from funreason.synth.generator import dotted_name
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +74,33 @@ def test_shapes_offer_the_right_tools(samples):
             assert all(s.calls[0] != c for c in s.calls[1:])
 
 
-def test_every_family_is_used(samples):
+def family(name: str):
+    """The catalogue family of a tool name, written `domain_method` or `domain.method`."""
+    return BY_NAME[name.replace(".", "_", 1)]
+
+
+def test_every_family_is_used_under_both_names(samples):
     used = {c.name for s in samples for c in s.calls}
-    assert len(used) == len(FAMILIES)
+    assert {family(name).name for name in used} == {f.name for f in FAMILIES}
+    dotted = [s for s in samples if s.tools and "." in s.tools[0]["name"]]
+    assert 0.4 < len(dotted) / len(samples) < 0.6
+    for s in dotted:
+        assert all(t["name"] == dotted_name(family(t["name"]).name) for t in s.tools)
+        assert all("." in c.name for c in s.calls)
+
+
+def test_some_parallel_requests_name_every_value_in_one_sentence(samples):
+    merged = []
+    for s in samples:
+        if s.shape != "parallel" or "\n" in s.query:
+            continue
+        differing = {k for c in s.calls for k, v in c.arguments.items() if v != s.calls[0].arguments.get(k)}
+        if len(differing) == 1 and len({tuple(c.arguments) for c in s.calls}) == 1:
+            merged.append(s)
+    assert len(merged) > 0.25 * sum(s.shape == "parallel" for s in samples)
+    (key,) = {k for c in merged[0].calls for k, v in c.arguments.items() if v != merged[0].calls[0].arguments[k]}
+    values = [str(c.arguments[key]) for c in merged[0].calls]
+    assert ", ".join(values[:-1]) + " and " + values[-1] in merged[0].query
 
 
 def leaves(value: Any):
@@ -93,7 +118,7 @@ def test_every_argument_value_is_derivable_from_the_query(samples):
     for s in samples:
         query = s.query.lower()
         for call in s.calls:
-            properties = BY_NAME[call.name].tool["parameters"]["properties"]
+            properties = family(call.name).tool["parameters"]["properties"]
             for name, value in call.arguments.items():
                 schema = properties[name]
                 allowed = schema.get("enum") or schema.get("items", {}).get("enum") or []
@@ -107,20 +132,24 @@ def test_optional_parameters_are_sometimes_set(samples):
     given = Counter()
     for s in samples:
         for call in s.calls:
-            for param in BY_NAME[call.name].params:
+            for param in family(call.name).params:
                 if not param.required:
                     given[param.name in call.arguments] += 1
     assert 0.35 < given[True] / (given[True] + given[False]) < 0.65
 
 
-def test_irrelevance_offers_only_unrelated_tools(samples):
+def test_irrelevance_offers_other_tools_mostly_of_the_same_domain(samples):
     irrelevant = [s for s in samples if s.shape == "irrelevance"]
     assert irrelevant
+    same_domain = 0
     for s in irrelevant:
         assert isinstance(s.answer, str) and s.answer
         needed = BY_NAME[s.meta["needs"]]
-        offered = [BY_NAME[t["name"]] for t in s.tools]
+        offered = [family(t["name"]) for t in s.tools]
         assert needed not in offered
-        assert all(f.domain != needed.domain for f in offered)
-        assert all(f"`{f.name}`" in s.answer for f in offered)
+        domains = {f.domain == needed.domain for f in offered}
+        assert len(domains) == 1  # all siblings of the request's family, or all from elsewhere
+        same_domain += domains == {True}
+        assert all(f"`{t['name']}`" in s.answer for t in s.tools)
         assert "needs a tool that can" in s.reasoning
+    assert 0.5 < same_domain / len(irrelevant) < 0.7

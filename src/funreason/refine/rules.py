@@ -9,8 +9,9 @@ Per stage (a reason reads `<kind>: <detail>`; reports group failures by `<kind>`
    tool results and the system prompt hold values too).
 3. reasoning: the last call list written in the reasoning (`[f(a=1)]`) must equal the answer (in
    any order). Without one, the reasoning must name every called function and state its values
-   (pass); naming another offered function instead is a fail; anything less is undecided. No
-   reasoning is undecided.
+   (pass); naming another offered function instead, or giving a parameter another value (a line
+   that names it with another literal, the answer's value written nowhere), is a fail; anything
+   less is undecided. No reasoning is undecided.
 4. function & parameters: the calls must fit the tools' JSON schemas (`schema.validate_calls`)
    and no value may be `missing` from the query; `unknown` values (flags, unnamed allowed values),
    or arguments that fit another offered tool just as well, make it undecided. A string where the schema wants an integer, number or boolean (`'5'`,
@@ -32,13 +33,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from funreason.calls import SYNTAXES, CallParseError, Syntax, parse_calls, render_calls
-from funreason.records import Sample, ToolCall
+from funreason.records import RAW_ANSWER, Sample, ToolCall
 from funreason.refine.fit import surely_valid
 from funreason.refine.grounding import Text, ground, leaves, text_facts
 from funreason.refine.judges import Judgement, check_stage, parse_options, register
 from funreason.schema import validate_calls
 
-RAW_ANSWER = "raw_answer"  # meta key: the answer text as the model (or dataset) wrote it
 VERSION = "1"
 _CALL_LIST = re.compile(r"\[\s*[A-Za-z_][\w.]*\(")
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -177,16 +177,60 @@ def reasoning(sample: Sample) -> Judgement:
     if unnamed:
         others = [name for name in _tools(sample) if name not in unnamed and _mentions(text, name)
                   and all(c.name != name for c in calls)]
+        others = others or _named_functions(text, sample)
         if others:
             return Judgement("fail", f"leads elsewhere: the reasoning names {', '.join(others)}, "
                                      f"not the called {', '.join(unnamed)}")
         return Judgement("undecided", f"unnamed function: the reasoning does not name {', '.join(unnamed)}")
     facts = text_facts(text)
-    unstated = [f"{path}={_short(value)}" for path, value, finding, _ in _grounding(calls, _tools(sample), facts)
-                if finding == "missing"]
+    findings = {path: (value, finding) for path, value, finding, _ in _grounding(calls, _tools(sample), facts)}
+    for index, call in enumerate(calls):
+        for key, value in call.arguments.items():
+            root = f"{call.name}.{key}" if len(calls) == 1 else f"{call.name}#{index + 1}.{key}"
+            unsure = findings.get(root, (0, "found"))[1] != "found" or not _written(text, value)
+            other = _other_value(text, key, value) if unsure else None
+            if other is not None:
+                return Judgement("fail", f"leads elsewhere: the reasoning gives {key} = {other}, "
+                                         f"the answer {_short(value)}")
+    unstated = ", ".join(f"{path}={_short(value)}" for path, (value, finding) in findings.items() if finding == "missing")
     if unstated:
-        return Judgement("undecided", f"values not stated: the reasoning does not state {', '.join(unstated)}")
+        return Judgement("undecided", f"values not stated: the reasoning does not state {unstated}")
     return Judgement("pass", "names calls: the reasoning names every called function and its values")
+
+
+_QUOTED_NAME = re.compile(r"`([A-Za-z_][\w.]*)`(?=\s+fits\b|\()|\b([A-Za-z_][\w.]*)\(")
+
+
+def _named_functions(text: str, sample: Sample) -> list[str]:
+    """Functions the reasoning puts forward that no call uses and no tool offers: a name written as
+    a call (`name(`) or said to fit (`` `name` fits``), other than the calls' and the tools' own."""
+    known = {c.name for c in sample.calls} | set(_tools(sample))
+    names = [a or b for a, b in _QUOTED_NAME.findall(text)]
+    return [name for name in dict.fromkeys(names) if name not in known]
+
+
+_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])')
+
+
+def _written(text: str, value: Any) -> bool:
+    """Whether a plain value is written in `text` as it is (strings case-insensitively); a default
+    value counts as grounded, but a reasoning that gives the parameter another value leads elsewhere."""
+    if isinstance(value, str):
+        return value.lower() in text.lower()
+    return isinstance(value, int | float) and not isinstance(value, bool) and str(value) in text
+
+
+def _other_value(text: str, key: str, value: Any) -> str | None:
+    """The first literal (quoted string or number) after parameter `key` on a line of `text` that
+    names it, when that is not `value`: the reasoning settled on another value for the parameter."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
+    for line in text.splitlines():
+        found = re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", line)
+        literal = _LITERAL.search(line, found.end()) if found else None
+        if literal and literal.group(0).strip("\"'") != str(value):
+            return literal.group(0)
+    return None
 
 
 def last_call_list(text: str) -> list[ToolCall] | None:

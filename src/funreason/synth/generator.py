@@ -14,19 +14,21 @@ import pickle
 import random
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, get_args
+from typing import Any
 
 from funreason.cot import template_reasoning
-from funreason.records import Sample, Shape, ToolCall
+from funreason.records import SHAPES, Sample, ToolCall
 from funreason.synth.catalogue import CONTEXTS, DOMAINS, FAMILIES
 from funreason.synth.pools import draw
 from funreason.synth.spec import Family, Param
 
-SHAPES: tuple[str, ...] = get_args(Shape)  # simple, multiple, parallel, parallel_multiple, irrelevance
 DEFAULT_MIX: dict[str, float] = {
     "simple": 0.30, "multiple": 0.25, "parallel": 0.15, "parallel_multiple": 0.15, "irrelevance": 0.15,
 }
 OPTIONAL_RATE = 0.5  # how often a call sets an optional parameter
+DOTTED_RATE = 0.5  # how often a sample's tools are named `domain.method` rather than `domain_method`
+MERGED_RATE = 0.5  # how often parallel calls are asked in one sentence ("the weather in Oslo and Rome")
+SAME_DOMAIN_RATE = 0.6  # how often the tools of an irrelevance sample come from the request's own domain
 
 # Each sample gets its own copy of its tools (unpickling is the fastest deep copy of plain data).
 _TOOL_COPIES = {f.name: pickle.dumps(f.tool) for f in FAMILIES}
@@ -51,6 +53,10 @@ def _stream(n: int, seed: int, shapes: list[str], weights: list[float]) -> Itera
     for i in range(n):
         shape = rng.choices(shapes, weights)[0]
         query, offered, answer, meta = _BUILDERS[shape](rng)
+        names = {f.name: f.name for f in offered}
+        if rng.random() < DOTTED_RATE:  # `weather.get_air_quality`: a namespace, as many real APIs have
+            names = {name: dotted_name(name) for name in names}
+            answer = _renamed(answer, names)
         sample = Sample(
             id=f"synth-{seed}-{i}",
             source="synth",
@@ -60,9 +66,22 @@ def _stream(n: int, seed: int, shapes: list[str], weights: list[float]) -> Itera
         )
         # Set after validation: catalogue tools are already in normal form (a test checks it), and
         # normalising every tool of every sample would double the generation time.
-        sample.tools = [pickle.loads(_TOOL_COPIES[f.name]) for f in offered]
+        sample.tools = [{**pickle.loads(_TOOL_COPIES[f.name]), "name": names[f.name]} for f in offered]
         sample.reasoning = template_reasoning(query, sample.tools, answer, need=meta.get("need"))
         yield sample
+
+
+def dotted_name(name: str) -> str:
+    """`weather_get_air_quality` -> `weather.get_air_quality`: the family's domain as a namespace."""
+    return name.replace("_", ".", 1)
+
+
+def _renamed(answer: list[ToolCall] | str, names: Mapping[str, str]) -> list[ToolCall] | str:
+    if isinstance(answer, str):  # a statement names the offered tools in backticks
+        for old, new in names.items():
+            answer = answer.replace(f"`{old}`", f"`{new}`")
+        return answer
+    return [ToolCall(name=names.get(call.name, call.name), arguments=call.arguments) for call in answer]
 
 
 def _check_mix(mix: Mapping[str, float]) -> tuple[list[str], list[float]]:
@@ -88,16 +107,42 @@ def _simple(rng: random.Random) -> tuple[str, list[Family], Any, dict[str, Any]]
 def _multiple(rng: random.Random) -> tuple[str, list[Family], Any, dict[str, Any]]:
     fam = rng.choice(FAMILIES)
     args = _arguments(fam, rng)
-    offered = [fam, *_distractors([fam], rng.randint(1, 4), rng)]
+    offered = [fam, *_distractors([fam], rng.randint(1, 3), rng)]  # 2-4 tools on offer, as in BFCL
     rng.shuffle(offered)
     return _single_request(fam, args, rng), offered, [ToolCall(name=fam.name, arguments=args)], _meta([fam])
 
 
 def _parallel(rng: random.Random) -> tuple[str, list[Family], Any, dict[str, Any]]:
     fam = rng.choice(_REPEATABLE)
-    planned = [(fam, args) for args in _distinct_calls(fam, rng.choice((2, 2, 3)), rng)]
+    count = rng.choice((2, 2, 2, 3, 3, 4))
+    merged = _merged_calls(fam, count, rng) if rng.random() < MERGED_RATE else None
+    if merged is not None:  # one request naming every value: "the weather in Oslo, Rome and Paris"
+        calls, query = merged
+        return query, [fam], [ToolCall(name=fam.name, arguments=args) for args in calls], _meta([fam])
+    planned = [(fam, args) for args in _distinct_calls(fam, count, rng)]
     answer = [ToolCall(name=fam.name, arguments=args) for _, args in planned]
     return _multi_request(planned, rng), [fam], answer, _meta([fam])
+
+
+def _merged_calls(fam: Family, count: int, rng: random.Random) -> tuple[list[dict[str, Any]], str] | None:
+    """`count` calls that differ only in the first required parameter, asked in one sentence that lists
+    its values; None when that parameter is no plain string or number, or the draws repeat."""
+    key = next(p for p in fam.params if p.required)
+    if key.type not in ("string", "integer", "number") or key.after or any(p.after == key.name for p in fam.params):
+        return None
+    base = _arguments(fam, rng)
+    values = list(dict.fromkeys(base[key.name] if i == 0 else _value(key, base, rng, set()) for i in range(count)))
+    if len(values) < count:
+        return None
+    calls = [{**base, key.name: value} for value in values]
+    slots = {**_slots(base), key.name: _join_words([_text(value) for value in values])}
+    task = _fill(rng.choice(fam.tasks), slots)
+    extras = [_fill(rng.choice(p.say_false if p.type == "boolean" and not base[p.name] else p.say), slots)
+              for p in fam.params if not p.required and p.name in base]  # fmt: skip
+    rng.shuffle(extras)
+    text = " ".join([task, *extras])
+    template = rng.choice(_IMPERATIVE)
+    return calls, _frame(template.format(task=text, Task=_upper_first(text)), fam.domain, rng)
 
 
 def _parallel_multiple(rng: random.Random) -> tuple[str, list[Family], Any, dict[str, Any]]:
@@ -113,10 +158,12 @@ def _parallel_multiple(rng: random.Random) -> tuple[str, list[Family], Any, dict
 
 
 def _irrelevance(rng: random.Random) -> tuple[str, list[Family], Any, dict[str, Any]]:
-    """A request for one family, with tools offered only from other domains."""
+    """A request for one family, with tools offered only from other families: mostly from the same
+    domain (close, but none does what is asked, as in BFCL), otherwise from other domains."""
     needed = rng.choice(FAMILIES)
-    others = [f for f in FAMILIES if f.domain != needed.domain]
-    offered = rng.sample(others, rng.randint(1, 3))
+    siblings = [f for f in _BY_DOMAIN[needed.domain] if f is not needed]
+    others = siblings if rng.random() < SAME_DOMAIN_RATE else [f for f in FAMILIES if f.domain != needed.domain]
+    offered = rng.sample(others, min(len(others), rng.choice((1, 1, 1, 2))))  # mostly one, as in BFCL
     query = _single_request(needed, _arguments(needed, rng), rng)
     need = _lower_first(needed.description.rstrip("."))
     names = _join_words([f"`{f.name}`" for f in offered])
