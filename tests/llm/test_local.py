@@ -131,23 +131,66 @@ def test_rows_that_stop_early_leave_the_others_unchanged(model, tokenizer):
 def test_batches_respect_rows_and_tokens(model, tokenizer, monkeypatch):
     generator = LocalGenerator(model, tokenizer, batch_size=4, max_batch_tokens=120)
     lengths = sorted(len(generator.encode(prompt)) for prompt in PROMPTS)
-    seen: list[list[int]] = []
-    original = generator._generate_batch
+    admitted: list[list[int]] = []
+    original = generator._prefill
 
-    def spy(prompts, *args):
-        seen.append([len(ids) for ids in prompts])
-        return original(prompts, *args)
+    def spy(prompts, prefix):
+        admitted.append([len(ids) for ids in prompts])
+        return original(prompts, prefix)
 
-    monkeypatch.setattr(generator, "_generate_batch", spy)
-    out = generator.generate(PROMPTS, max_tokens=4)
-    assert [length for batch in seen for length in batch] == lengths  # shortest first
-    assert all(len(batch) <= 4 and (len(batch) == 1 or len(batch) * max(batch) <= 120) for batch in seen)
-    assert len(seen) > 2
+    rows = []
+    monkeypatch.setattr(generator, "_prefill", spy)
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: rows.append(kwargs["input_ids"].shape[0]), with_kwargs=True
+    )
+    try:
+        out = generator.generate(PROMPTS, max_tokens=4)
+    finally:
+        hook.remove()
+    assert [length for batch in admitted for length in batch] == lengths  # shortest first
+    assert all(len(batch) == 1 or len(batch) * max(batch) <= 120 for batch in admitted)
+    assert len(admitted) > 2 and max(rows) <= 4
     alone = LocalGenerator(model, tokenizer, batch_size=1).generate(PROMPTS, max_tokens=4)
     assert [g[0].text for g in out] == [g[0].text for g in alone]
-    seen.clear()
+    admitted.clear()
     generator.generate(PROMPTS[:2], max_tokens=2, temperature=1.0, n=3)  # 3 rows per prompt
-    assert seen == [[length] for length in sorted(len(generator.encode(p)) for p in PROMPTS[:2])]
+    assert admitted == [[length] for length in sorted(len(generator.encode(p)) for p in PROMPTS[:2])]
+
+
+def test_finished_rows_make_room_for_waiting_prompts(model, tokenizer):
+    """Continuous batching: when a row stops, the next prompt joins the rows still running, and
+    every completion is what it would be alone."""
+    generator = LocalGenerator(model, tokenizer, batch_size=3)
+    plain = generator.generate(PROMPTS, max_tokens=8)
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    shapes = []  # (rows, width) of every forward
+
+    def stop_one_row_early(module, inputs, logits):
+        decode_steps = [rows for rows, width in shapes if width == 1]
+        if shapes[-1][1] == 1 and len(decode_steps) == 2:  # the second decode step of the first batch
+            logits[1, ..., end] += 1e4
+        return logits
+
+    hooks = [
+        model.register_forward_pre_hook(
+            lambda module, args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)), with_kwargs=True
+        ),
+        model.lm_head.register_forward_hook(stop_one_row_early),
+    ]
+    try:
+        hooked = generator.generate(PROMPTS, max_tokens=8)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    stopped = [i for i, (a, b) in enumerate(zip(plain, hooked, strict=True)) if a[0].text != b[0].text]
+    assert len(stopped) == 1 and hooked[stopped[0]][0].finish_reason == "stop"
+    # After the stop two rows took one step, then a waiting prompt was prefilled (one row, the width
+    # of its prompt) and joined them, and three rows decoded on.
+    decode_rows = [rows for rows, width in shapes if width == 1]
+    assert decode_rows[:4] == [3, 3, 2, 3]
+    joined = next(i for i in range(1, len(shapes) - 1) if shapes[i - 1] == (2, 1) and shapes[i][1] > 1)
+    assert shapes[joined][0] == 1 and shapes[joined + 1] == (3, 1)
+    assert sum(1 for rows, width in shapes if width > 1) >= 3  # the shared head, the first batch, joiners
 
 
 def test_the_shared_prompt_head_is_prefilled_once(model, tokenizer):

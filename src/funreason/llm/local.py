@@ -2,16 +2,18 @@
 
 Prompts are rendered with the tokenizer's chat template (`add_generation_prompt=True`; the ChatML
 fallback of `train.segments` when the tokenizer has none, so generation sees what training saw),
-sorted by length so a batch holds prompts of similar length, generated `batch_size` rows at a time
-and handed back in the caller's order. The head all prompts of a call share (a system prompt) is
-prefilled once and its KV cache copied into every batch.
+sorted by length so that rows decoded together have prompts of similar length, generated up to
+`batch_size` rows at a time and handed back in the caller's order. The head all prompts of a call
+share (a system prompt) is prefilled once and its KV cache copied into every prefill. Batching is
+continuous: a row that finishes leaves at once and new prompts join the running rows, so answers of
+unequal length (a 100-token refusal beside a 500-token parallel call) do not leave the batch to one
+straggler; on a CPU the decode step costs nearly as much for 2 rows as for 20.
 
 The decoding loop is our own rather than `model.generate`: `generate` merges the checkpoint's
 `generation_config.json` (top_k, top_p, repetition penalty...) into every call, so "temperature 0.7"
 would silently mean something different per model. Here greedy is argmax and sampling is softmax of
 logits / temperature, nothing else. Each row carries the positions of its own tokens (pads are
-masked and skipped), and a row that stops is dropped from the batch and its KV cache, so the rest
-run at the size they need. The KV cache (`llm.kv_cache`) writes each step into spare room instead of
+masked and skipped), and a row that stops is dropped from the batch and its KV cache. The KV cache (`llm.kv_cache`) writes each step into spare room instead of
 copying itself to append, as `DynamicCache` does. Batched greedy output equals one-at-a-time output
 (tests check it on CPU float32; other dtypes and kernels may round differently with other shapes).
 """
@@ -22,10 +24,12 @@ import asyncio
 import copy
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from funreason.llm.base import Generation
+from funreason.llm.flops import TokenFlops, token_flops
 from funreason.train.segments import CHATML_TEMPLATE
 
 # A shorter common head of all prompts is not worth a separate forward pass.
@@ -55,6 +59,9 @@ class GenerationStats:
     decode_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    prefill_tokens: int = 0  # prompt tokens run through the model: a shared head once per call
+    prefill_flops: float = 0.0  # useful arithmetic (`llm.flops`), padding not counted
+    decode_flops: float = 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -66,9 +73,10 @@ class GenerationStats:
 class LocalGenerator:
     """A `Generator` over an in-memory transformers causal LM and its tokenizer.
 
-    `batch_size`: rows decoded together (n samples of one prompt count as n rows).
-    `max_batch_tokens`: rows x longest prompt of a batch at most (one prompt alone may exceed it), so
-    a batch of long prompts stays small: a padded attention mask grows with rows x length².
+    `batch_size`: rows decoded together at most (n samples of one prompt count as n rows).
+    `max_batch_tokens`: rows x longest prompt of the prompts that join the batch at once, at most (one
+    prompt alone may exceed it), so a prefill of long prompts stays small: a padded attention mask
+    grows with rows x length².
     `prefill_tokens`: rows x longest prompt of one prefill forward at most (one row alone may exceed
     it); default 1024 on the CPU, where BFCL prompts prefilled 4 rows at a time ran 1.2x faster than
     16 at once, and no limit but `max_batch_tokens` on an accelerator.
@@ -104,6 +112,10 @@ class LocalGenerator:
         self.max_context = max_context or getattr(model.config, "max_position_embeddings", None)
         self.name = name or f"local:{getattr(model, 'name_or_path', '') or model.config.model_type}"
         self.stop_ids = stop_token_ids(model, tokenizer)
+        try:  # for the stats only: a model of another shape is generated with, its FLOPs not counted
+            self.flops: TokenFlops | None = token_flops(model.config)
+        except AttributeError:
+            self.flops = None
         from funreason.llm.kv_cache import cache_argument
 
         self._cache_argument = cache_argument(model)
@@ -156,24 +168,22 @@ class LocalGenerator:
         samples = n if temperature > 0 else 1
         runnable.sort(key=lambda index: len(encoded[index]))
         prefix = self._prefill_shared_prefix([encoded[i] for i in runnable])
-        for batch in self._batches(runnable, [len(ids) for ids in encoded], samples):
-            rows = self._generate_batch([encoded[i] for i in batch], max_tokens, temperature, samples, prefix)
-            for offset, index in enumerate(batch):
-                mine = rows[offset * samples : (offset + 1) * samples]
-                results[index] = mine if samples == n else [dataclasses.replace(mine[0]) for _ in range(n)]
+        for index, rows in self._decode(runnable, encoded, max_tokens, temperature, samples, prefix):
+            results[index] = rows if samples == n else [dataclasses.replace(rows[0]) for _ in range(n)]
         return results
 
-    def _batches(self, order: list[int], lengths: list[int], samples: int) -> Iterator[list[int]]:
-        """Prompts (ascending length) in batches of at most `batch_size` rows and `max_batch_tokens`."""
+    def _admit(self, queue: deque[int], lengths: list[int], live: int, samples: int) -> list[int]:
+        """The next prompts (shortest first) to join `live` running rows: `samples` rows each, at most
+        `batch_size` rows in all, and at most `max_batch_tokens` rows x longest prompt among the new
+        ones (one prompt alone may exceed it)."""
         batch: list[int] = []
-        for index in order:
+        while queue:
             rows = (len(batch) + 1) * samples
-            if batch and (rows > self.batch_size or rows * lengths[index] > self.max_batch_tokens):
-                yield batch
-                batch = []
-            batch.append(index)
-        if batch:
-            yield batch
+            too_many = live + rows > self.batch_size and (batch or live)
+            if too_many or (batch and rows * lengths[queue[0]] > self.max_batch_tokens):
+                break
+            batch.append(queue.popleft())
+        return batch
 
     def encode(self, messages: list[dict[str, Any]]) -> list[int]:
         """The prompt's token ids: the chat template with the generation prompt, no extra BOS."""
@@ -209,6 +219,8 @@ class LocalGenerator:
             cache = new_cache(self.model.config)
             self._forward(cache, input_ids=ids)
         self.stats.prefill_s += time.perf_counter() - started
+        self.stats.prefill_tokens += length
+        self.stats.prefill_flops += self.flops.prompt(length) if self.flops else 0.0
         return length, cache
 
     def _forward(self, cache: Any, **inputs: Any) -> Any:
@@ -272,58 +284,101 @@ class LocalGenerator:
         cache = parts[0] if len(parts) == 1 else stack_rows(parts, shared, width)
         return cache, torch.cat(logits), mask, positions
 
-    def _generate_batch(
+    def _decode(
         self,
-        prompts: list[list[int]],
+        order: list[int],
+        encoded: list[list[int]],
         max_tokens: int,
         temperature: float,
         samples: int,
-        prefix: tuple[int, Any] | None = None,
-    ) -> list[Generation]:
-        """Decode `samples` rows per prompt; rows in prompt order, a prompt's samples together."""
+        prefix: tuple[int, Any] | None,
+    ) -> Iterator[tuple[int, list[Generation]]]:
+        """Decode the prompts `order` (indices into `encoded`, shortest first) with continuous batching.
+
+        Rows run together until each stops or reaches `max_tokens`; a finished row leaves the batch at
+        once, and when at least a quarter of the batch is free (or it is empty) the next prompts are
+        prefilled and join the running rows, their own columns right-aligned after the shared head, so
+        the batch stays full however unequal the answers' lengths. Models with sliding-window layers
+        (transformers' own cache) only start a new batch when the last one has finished. Yields
+        `(prompt index, its samples' generations)` as each prompt finishes.
+        """
         import torch
+
+        from funreason.llm.kv_cache import full_attention, stack_rows
 
         device = self.model.device
         stop = torch.tensor(sorted(self.stop_ids), dtype=torch.long, device=device)
-        tokens: list[list[int]] = [[] for _ in range(len(prompts) * samples)]
-        finish = ["length"] * len(tokens)
-        started = time.perf_counter()
+        shared = prefix[0] if prefix else 0
+        joinable = full_attention(self.model.config)
+        lengths = [len(ids) for ids in encoded]
+        queue, refill = deque(order), max(samples, self.batch_size // 4)
+        owner: list[int] = []  # the prompt of each running row
+        tokens: list[list[int]] = []  # what each running row generated so far
+        finished: dict[int, list[Generation]] = {}
+        cache = logits = mask = last = None
         with torch.inference_mode():
-            cache, logits, mask, positions = self._prefill(prompts, prefix)
-            live = torch.arange(len(tokens), device=device)  # the output row of each batch row
-            if samples > 1:  # prefill each prompt once, then fork its cache into the samples
-                cache.batch_repeat_interleave(samples)
-                logits = logits.repeat_interleave(samples, dim=0)
-                mask = mask.repeat_interleave(samples, dim=0)
-                positions = positions.repeat_interleave(samples, dim=0)
-            last = positions[:, -1]
-            prefilled = time.perf_counter()
-            for step in range(max_tokens):
+            while queue or owner:
+                if queue and (not owner or (joinable and self.batch_size - len(owner) >= refill)):
+                    batch = self._admit(queue, lengths, len(owner), samples)
+                    started = time.perf_counter()
+                    fresh, new_logits, new_mask, positions = self._prefill([encoded[i] for i in batch], prefix)
+                    if samples > 1:  # prefill each prompt once, then fork its cache into the samples
+                        fresh.batch_repeat_interleave(samples)
+                        new_logits, new_mask, positions = (
+                            t.repeat_interleave(samples, dim=0) for t in (new_logits, new_mask, positions)
+                        )
+                    if owner:
+                        width = max(cache.get_seq_length(), fresh.get_seq_length()) - shared
+                        cache = stack_rows([cache, fresh], shared, width)
+                        mask = torch.cat([_right_align(m, shared, shared + width) for m in (mask, new_mask)])
+                        logits, last = torch.cat([logits, new_logits]), torch.cat([last, positions[:, -1]])
+                    else:
+                        cache, logits, mask, last = fresh, new_logits, new_mask, positions[:, -1]
+                    owner += [index for index in batch for _ in range(samples)]
+                    tokens += [[] for _ in range(len(batch) * samples)]
+                    self._count_prefill([encoded[i] for i in batch], shared, time.perf_counter() - started)
+                started = time.perf_counter()
                 chosen = _pick(logits, temperature)
-                stopped = torch.isin(chosen, stop)
-                for row, token, done in zip(live.tolist(), chosen.tolist(), stopped.tolist(), strict=True):
+                stopped = torch.isin(chosen, stop).tolist()
+                keep = []
+                for row, token in enumerate(chosen.tolist()):
                     tokens[row].append(token)
-                    if done:
-                        finish[row] = "stop"
-                if step == max_tokens - 1 or bool(stopped.all()):
-                    break
-                if bool(stopped.any()):  # drop finished rows from the batch and the cache
-                    keep = (~stopped).nonzero().squeeze(1)
-                    cache.batch_select_indices(keep)
-                    live, chosen, mask, last = live[keep], chosen[keep], mask[keep], last[keep]
-                mask = torch.cat([mask, mask.new_ones((len(live), 1))], dim=1)
-                last = last + 1
-                logits = self._forward(
-                    cache, input_ids=chosen[:, None], attention_mask=mask, position_ids=last[:, None]
-                )
-        self.stats.prefill_s += prefilled - started
-        self.stats.decode_s += time.perf_counter() - prefilled
+                    if stopped[row] or len(tokens[row]) >= max_tokens:
+                        generation = self._generation(tokens[row], "stop" if stopped[row] else "length",
+                                                      lengths[owner[row]])  # fmt: skip
+                        finished.setdefault(owner[row], []).append(generation)
+                        self._count_decode(lengths[owner[row]], len(tokens[row]))
+                    else:
+                        keep.append(row)
+                if len(keep) < len(owner):
+                    rows = torch.tensor(keep, dtype=torch.long, device=device)
+                    if keep:
+                        cache.batch_select_indices(rows)
+                    else:
+                        cache = None  # free it before the next prefill
+                    chosen, mask, last = chosen[rows], mask[rows], last[rows]
+                    owner, tokens = [owner[row] for row in keep], [tokens[row] for row in keep]
+                if owner:
+                    mask = torch.cat([mask, mask.new_ones((len(owner), 1))], dim=1)
+                    last = last + 1
+                    logits = self._forward(
+                        cache, input_ids=chosen[:, None], attention_mask=mask, position_ids=last[:, None]
+                    )
+                self.stats.decode_s += time.perf_counter() - started
+                for index in [index for index, rows in finished.items() if len(rows) == samples]:
+                    yield index, finished.pop(index)
+
+    def _count_prefill(self, prompts: list[list[int]], shared: int, seconds: float) -> None:
+        self.stats.prefill_s += seconds
         self.stats.prompt_tokens += sum(len(prompt) for prompt in prompts)
-        self.stats.completion_tokens += sum(len(row) for row in tokens)
-        return [
-            self._generation(row_tokens, reason, len(prompts[row // samples]))
-            for row, (row_tokens, reason) in enumerate(zip(tokens, finish, strict=True))
-        ]
+        self.stats.prefill_tokens += sum(len(prompt) - shared for prompt in prompts)
+        if self.flops:
+            self.stats.prefill_flops += sum(self.flops.prompt(len(prompt) - shared, shared) for prompt in prompts)
+
+    def _count_decode(self, prompt_tokens: int, generated: int) -> None:
+        self.stats.completion_tokens += generated
+        if self.flops:  # each generated token but the last was fed back: one decode step each
+            self.stats.decode_flops += self.flops.decode(prompt_tokens, max(generated - 1, 0))
 
     def _generation(self, tokens: list[int], finish_reason: str, prompt_tokens: int) -> Generation:
         kept = tokens[:-1] if finish_reason == "stop" else tokens
@@ -334,6 +389,15 @@ class LocalGenerator:
             prompt_tokens=prompt_tokens,
             completion_tokens=len(tokens),
         )
+
+
+def _right_align(mask: Any, head: int, width: int) -> Any:
+    """A `[rows, length]` attention mask widened to `width` columns: zeros inserted after the first
+    `head` (the shared prompt head), so each row's own columns end at the last one."""
+    import torch
+
+    pad = mask.new_zeros((mask.shape[0], width - mask.shape[1]))
+    return torch.cat([mask[:, :head], pad, mask[:, head:]], dim=1)
 
 
 def _pick(logits: Any, temperature: float) -> Any:
