@@ -288,3 +288,34 @@ def test_local_generator_on_a_tiny_model(smollm2_checkpoint, tiny_lm, tmp_path):
     assert doc["run"]["device"] == "cpu (torch.float32)"
     for name in ("scores.md", "scores.png"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+class StreamingGenerator(ScriptedGenerator):
+    """A local-model-like generator: one queue, answers come back one by one in any order."""
+
+    def __init__(self, entries, crash_after: int | None = None):
+        super().__init__(entries, name="streaming")
+        self.crash_after = crash_after
+
+    def generate_stream(self, prompts, *, max_tokens=512, temperature=0.0, n=1):
+        self.prompts.extend(prompts)
+        for done, index in enumerate(reversed(range(len(prompts)))):
+            if self.crash_after is not None and done == self.crash_after:
+                raise RuntimeError("killed")
+            yield index, [self.script[json.dumps(prompts[index])]]
+
+
+def test_a_streaming_generator_keeps_each_answer_as_it_finishes(entries, tmp_path):
+    simple = [e for e in entries if e.category in ("simple_python", "multiple")]
+    with pytest.raises(RuntimeError, match="killed"):
+        evaluate_bfcl(StreamingGenerator(simple, crash_after=4), tmp_path, categories=["simple_python", "multiple"],
+                      limit=LIMIT, progress=False)  # fmt: skip
+    assert len(read_rows(tmp_path / "results.jsonl")) == 4  # kept, one line per finished answer
+    generator = StreamingGenerator(simple)
+    summary = evaluate_bfcl(generator, tmp_path, categories=["simple_python", "multiple"], limit=LIMIT,
+                            progress=False)  # fmt: skip
+    assert len(generator.prompts) == 2 * LIMIT - 4 and summary.reused == 4
+    assert [row["id"] for row in read_rows(tmp_path / "results.jsonl")] == [e.id for e in simple]
+    assert {name: score.correct for name, score in summary.scores.items()} == {
+        c: n for c, n in expected_correct(simple).items() if c in ("simple_python", "multiple")
+    }

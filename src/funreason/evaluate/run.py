@@ -15,8 +15,9 @@ Both write into `out_dir`:
   `meta`, seed, device, throughput);
 - `scores.md` and `scores.png` (`evaluate.report`); `rejects.jsonl` for input lines that were refused.
 
-Resuming: `results.jsonl` grows after every chunk of `chunk_size` entries, so a crash loses at most
-one chunk. A rerun into the same folder reuses the rows it finds and generates only the missing
+Resuming: `results.jsonl` grows after every chunk of `chunk_size` entries (with a local model, whose
+continuous batching keeps one queue for the whole run, after every answer), so a crash loses at
+most one chunk. A rerun into the same folder reuses the rows it finds and generates only the missing
 entries; rows whose generation failed (endpoint error, prompt too long) are tried again. `run.json`
 records the generator and max_tokens, and a rerun with different ones is refused (as is scoring
 responses into a folder of generated results, or the other way round).
@@ -32,7 +33,7 @@ import json
 import logging
 import os
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,13 +91,22 @@ def select_entries(
     categories: str | Iterable[str] = ("non_live", "live"),
     limit: int | None = None,
     data_dir: str | Path | None = None,
+    ids: Collection[str] | None = None,
 ) -> list[BfclEntry]:
-    """The entries of categories or groups, in BFCL order; `limit`: the first N of each category."""
+    """The entries of categories or groups, in BFCL order; `ids`: only these entries (every one must
+    exist in the categories); `limit`: then the first N of each category."""
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
+    wanted = None if ids is None else set(ids)
     entries: list[BfclEntry] = []
     for category in resolve_categories(categories):
-        entries.extend(load_category(category, data_dir)[:limit])
+        found = load_category(category, data_dir)
+        if wanted is not None:
+            found = [entry for entry in found if entry.id in wanted]
+        entries.extend(found[:limit])
+    if wanted is not None and len(wanted) != sum(entry.id in wanted for entry in entries):
+        unknown = sorted(wanted - {entry.id for entry in entries})
+        raise ValueError(f"{len(unknown)} entry ids are not in BFCL {', '.join(resolve_categories(categories))}: {unknown[:5]}")
     return entries
 
 
@@ -106,6 +116,7 @@ def evaluate_bfcl(
     *,
     categories: str | Iterable[str] = ("non_live", "live"),
     limit: int | None = None,
+    ids: Collection[str] | None = None,
     data_dir: str | Path | None = None,
     max_tokens: int = 1024,
     seed: int = 0,
@@ -115,7 +126,8 @@ def evaluate_bfcl(
 ) -> EvalSummary:
     """Generate greedy answers to BFCL entries with `generator`, check and score them into `out_dir`.
 
-    `categories`: names or groups ("non_live", "live", "all"); `limit`: first N entries per category;
+    `categories`: names or groups ("non_live", "live", "all"); `ids`: only these entries of them (an
+    experiment's fixed subset); `limit`: first N entries per category;
     `data_dir`: a BFCL data folder instead of the installed bfcl-eval's; `seed`: seeds python's and
     torch's RNGs (recorded); `chunk_size`: entries per generator call, written before the next;
     `meta`: what the caller knows of the run (`model`, `adapter`, backend options...), stored in
@@ -125,11 +137,12 @@ def evaluate_bfcl(
         raise ValueError(f"max_tokens and chunk_size must be at least 1, got {max_tokens}, {chunk_size}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    entries = select_entries(categories, limit, data_dir)
+    entries = select_entries(categories, limit, data_dir, ids)
     config = {
         "benchmark": "bfcl",
         "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
         "limit": limit,
+        "ids": None if ids is None else len(entries),
         "max_tokens": max_tokens,
         "temperature": 0.0,
         "prompt": PROMPT_FORMAT,
@@ -321,6 +334,16 @@ async def _generate_rows(
         path.open("a", encoding="utf-8") as handle,
     ):
         task = bar.add_task("generate", total=len(ordered))
+        stream = getattr(generator, "generate_stream", None)
+        if stream is not None:  # a local model: one queue, each row written as its answer finishes
+            for index, generations in stream([entry.messages for entry in ordered], max_tokens=max_tokens):
+                generation = generations[0] if generations else Generation(error="no generation returned")
+                row = result_row(ordered[index], generation.text, generation)
+                handle.write(_dumps(row) + "\n")
+                handle.flush()
+                rows.append(row)
+                bar.advance(task)
+            return rows
         for start in range(0, len(ordered), chunk_size):
             chunk = ordered[start : start + chunk_size]
             outputs = await generator.agenerate([entry.messages for entry in chunk], max_tokens=max_tokens)

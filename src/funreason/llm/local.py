@@ -148,12 +148,26 @@ class LocalGenerator:
 
         Greedy (temperature 0) gives `n` copies of one completion; temperature > 0 samples `n`.
         """
+        results: list[list[Generation]] = [[] for _ in prompts]
+        for index, generations in self.generate_stream(prompts, max_tokens=max_tokens, temperature=temperature, n=n):
+            results[index] = generations
+        return results
+
+    def generate_stream(
+        self,
+        prompts: Sequence[list[dict[str, Any]]],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        n: int = 1,
+    ) -> Iterator[tuple[int, list[Generation]]]:
+        """`generate`, yielding `(prompt index, its n generations)` as each prompt finishes, so a
+        caller can keep what is done while the rest runs (prompts too long for the context first)."""
         if max_tokens < 1 or n < 1 or temperature < 0:
             raise ValueError(
                 f"need max_tokens >= 1, n >= 1 and temperature >= 0; got {max_tokens}, {n}, {temperature}"
             )
         encoded = [self.encode(messages) for messages in prompts]
-        results: list[list[Generation]] = [[] for _ in encoded]
         room = None if self.max_context is None else self.max_context - max_tokens
         runnable = []
         for index, ids in enumerate(encoded):
@@ -162,15 +176,14 @@ class LocalGenerator:
                     f"prompt of {len(ids)} tokens exceeds the context of {room} "
                     f"({self.max_context} positions less max_tokens={max_tokens})"
                 )
-                results[index] = [Generation(error=error, prompt_tokens=len(ids)) for _ in range(n)]
+                yield index, [Generation(error=error, prompt_tokens=len(ids)) for _ in range(n)]
             else:
                 runnable.append(index)
         samples = n if temperature > 0 else 1
         runnable.sort(key=lambda index: len(encoded[index]))
         prefix = self._prefill_shared_prefix([encoded[i] for i in runnable])
         for index, rows in self._decode(runnable, encoded, max_tokens, temperature, samples, prefix):
-            results[index] = rows if samples == n else [dataclasses.replace(rows[0]) for _ in range(n)]
-        return results
+            yield index, rows if samples == n else [dataclasses.replace(rows[0]) for _ in range(n)]
 
     def _admit(self, queue: deque[int], lengths: list[int], live: int, samples: int) -> list[int]:
         """The next prompts (shortest first) to join `live` running rows: `samples` rows each, at most
