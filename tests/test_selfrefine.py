@@ -134,3 +134,58 @@ def test_a_round_with_nothing_to_train_on_keeps_the_model(tiny_model_dir, tmp_pa
 
     assert result["model_out"] == str(tiny_model_dir) and result["train"] is None
     assert "no trainable sample" in result["train_skipped"]
+
+
+class _OwnAnswers:
+    """Stands in for the model: answers each query with calls of its own that FCDR accepts but that
+    are not the reference (a call left out, or an optional argument dropped)."""
+
+    name = "scripted-own-answers"
+
+    def __init__(self, *args, **kwargs):
+        self.by_query = {q.query: q for q in QUERIES}
+
+    @staticmethod
+    def own_answer(query):
+        calls = list(query.calls)
+        if len(calls) > 1:
+            return calls[:-1]
+        required = next(t for t in query.tools if t["name"] == calls[0].name)["parameters"].get("required", [])
+        arguments = {k: v for k, v in calls[0].arguments.items() if k in required}
+        return [calls[0].model_copy(update={"arguments": arguments})]
+
+    async def agenerate(self, prompts, *, max_tokens, temperature, n):
+        from funreason.calls import format_turn
+        from funreason.cot import template_reasoning
+
+        outputs = []
+        for messages in prompts:
+            query = self.by_query[messages[-1]["content"]]
+            if not query.is_call:
+                outputs.append([Generation(text=format_turn("No tool fits.", query.answer))] * n)
+                continue
+            calls = self.own_answer(query)
+            text = format_turn(template_reasoning(query.query, query.tools, calls), calls)
+            outputs.append([Generation(text=text)] * n)
+        return outputs
+
+
+def test_a_round_trains_on_the_models_own_answers_not_the_reference(tiny_model_dir, tmp_path, monkeypatch):
+    import funreason.llm.local
+
+    monkeypatch.setattr(funreason.llm.local, "LocalGenerator", _OwnAnswers)
+    queries = tmp_path / "queries.jsonl"
+    write_jsonl(queries, QUERIES)
+    config = tiny_config(tiny_model_dir, queries, tmp_path / "run", rounds=1).model_copy(update={"evaluate": False})
+
+    [result] = selfrefine(config)
+
+    round_dir = tmp_path / "run" / "round_1"
+    trained = list(read_samples(round_dir / "train.jsonl"))
+    reference = {q.id: q for q in QUERIES}
+    assert trained and result["train"]["samples"] == len(trained) == result["refine"]["refined"]
+    own = [s for s in trained if s.is_call]
+    for sample in own:
+        assert sample.calls == _OwnAnswers.own_answer(reference[sample.meta["query_id"]])
+    assert sum(s.calls != reference[s.meta["query_id"]].calls for s in own) >= 3
+    assert result["train"]["steps"] == 2 and Path(result["model_out"]).is_dir()

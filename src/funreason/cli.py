@@ -242,6 +242,7 @@ def train(
     batch_size: Annotated[int, typer.Option(help="Samples per device per micro-batch.")] = 4,
     grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimiser step.")] = 1,
     max_length: Annotated[int, typer.Option(help="Longer samples are skipped and counted.")] = 2048,
+    tool_format: Annotated[str, typer.Option(help="How the prompt shows tools: bfcl (as at BFCL evaluation), json or mix.")] = "bfcl",
     chunk_size: Annotated[int, typer.Option(help="Memory-lean loss: tokens per logits chunk (0: off).")] = 0,
     gradient_checkpointing: Annotated[bool, typer.Option(help="Recompute activations to save memory.")] = False,
     save_steps: Annotated[int, typer.Option(help="Checkpoint every this many steps.")] = 200,
@@ -264,8 +265,8 @@ def train(
         model=model, data=data, output=output, loss=loss, alpha=alpha, alpha_mode=alpha_mode,
         alpha_end=alpha_end, reduction=reduction, lora_r=lora_r, learning_rate=learning_rate,
         epochs=epochs, max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum,
-        max_length=max_length, chunk_size=chunk_size, gradient_checkpointing=gradient_checkpointing,
-        save_steps=save_steps, logging_steps=logging_steps, seed=seed, report_to=report_to, resume=resume,
+        max_length=max_length, tool_format=tool_format, chunk_size=chunk_size,
+        gradient_checkpointing=gradient_checkpointing, save_steps=save_steps, logging_steps=logging_steps, seed=seed, report_to=report_to, resume=resume,
     )  # fmt: skip
     summary = run_training(config, console=console)
     out.print(train_table(summary))
@@ -393,6 +394,9 @@ def train_table(summary: Any) -> Any:
     rows = [
         ("model saved to", summary.output),
         ("samples (skipped too long / malformed)", f"{summary.samples} ({summary.skipped} / {summary.rejected})"),
+        ("shapes trained (skipped too long)", ", ".join(
+            f"{shape} {c['trained']}" + (f" ({c['skipped']})" if c["skipped"] else "") for shape, c in summary.shapes.items()
+        )),
         ("optimiser steps", str(summary.steps)),
         ("loss first -> last", "-" if summary.first_loss is None else f"{summary.first_loss:.4f} -> {summary.last_loss:.4f}"),
         ("time", f"{summary.seconds:.1f} s"),
@@ -402,6 +406,7 @@ def train_table(summary: Any) -> Any:
         rows.append(("last loss_think / loss_result", f"{last['loss_think']:.4f} / {last['loss_result']:.4f}"))
     if summary.resumed_from:
         rows.append(("resumed from", summary.resumed_from))
+    rows += [("warning", line) for line in summary.warnings]
     for key, value in rows:
         table.add_row(key, value)
     return table
@@ -418,6 +423,30 @@ def demo(
     from funreason.demo import demo_config, run_pipeline
 
     run_pipeline(demo_config(output, quick=quick, seed=seed), console=out)
+
+
+@app.command()
+@user_errors
+def experiment(
+    config: Annotated[Path, typer.Argument(help="Experiment config (YAML); see configs/experiment.yaml.", exists=True, dir_okay=False)],
+    output: Annotated[Path | None, typer.Option("--out", help="Override the config's output folder.")] = None,
+    split: Annotated[str | None, typer.Option(help="Score dev entries (to choose hyperparameters) or test entries.")] = None,
+    report_only: Annotated[bool, typer.Option("--report-only", help="Redraw results.* from what has finished; train nothing.")] = False,
+) -> None:
+    """Arms x seeds (base, SFT, SRML variants, no FCDR, self-refinement) on fixed BFCL and HumanEval
+    entries; resumable: a finished (arm, seed) is never redone. Writes results.md, .json and .png."""
+    from funreason.experiment.config import load_experiment
+    from funreason.experiment.run import fixed_entries, run_experiment
+
+    settings = load_experiment(config, out=output, split=split)
+    if report_only:
+        from funreason.experiment.report import write_results
+
+        path = write_results(settings, fixed_entries(settings))
+    else:
+        path = run_experiment(settings, console=console)
+    out.print(path.read_text(encoding="utf-8"))
+    console.print(f"results: {path}")
 
 
 @app.command()

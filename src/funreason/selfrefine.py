@@ -205,6 +205,9 @@ def generate_rollouts(
 
     outputs: list = []
     if queries:
+        import torch
+
+        torch.manual_seed(config.seed + k)  # sampled rollouts: the same seed draws the same answers
         loaded, tokenizer = load_model(model)
         generator = LocalGenerator(loaded, tokenizer, batch_size=config.generation_batch_size)
         prompts = [chat_messages(q)[:-1] for q in queries]
@@ -233,9 +236,10 @@ def evaluate_model(model: str, out: Path, config: SelfRefineConfig) -> dict[str,
         max_tokens=config.max_new_tokens, seed=config.seed, meta={"model": model}, progress=False,
     )  # fmt: skip
     accuracy = {name: score.accuracy for name, score in summary.scores.items()}
+    counts = {name: {"correct": score.correct, "total": score.total} for name, score in summary.scores.items()}
     # BFCL's summaries need every category of a group; on a subset the plain mean is what is comparable.
     mean = sum(accuracy.values()) / len(accuracy) if accuracy else None
-    return {"categories": accuracy, "subset_mean": mean, **summary.summary}
+    return {"categories": accuracy, "counts": counts, "subset_mean": mean, **summary.summary}
 
 
 def _count(path: Path) -> int:

@@ -422,6 +422,7 @@ def run_humaneval(
     out_dir: str | Path,
     *,
     limit: int | None = None,
+    task_ids: Sequence[str] | None = None,
     n: int = 1,
     temperature: float = 0.0,
     max_tokens: int = 512,
@@ -432,14 +433,21 @@ def run_humaneval(
 
     Writes `results.jsonl` (task_id, completion, passed, result, and the raw `output`),
     `scores.json` (pass@k, counts, the run's config, model, versions, date, hardware, sandbox) and
-    `scores.md` to `out_dir`; returns the scores. `limit`: the first problems only.
+    `scores.md` to `out_dir`; returns the scores. `task_ids`: these problems only (an experiment's
+    fixed subset); `limit`: then the first problems only.
     """
     if n > 1 and temperature == 0.0:
         warnings.warn(
             f"n={n} samples at temperature 0 are near copies; set a temperature (0.8 is usual) for pass@k",
             stacklevel=2,
         )
-    problems = load_problems(limit)
+    problems = load_problems()
+    if task_ids is not None:
+        unknown = set(task_ids) - {problem["task_id"] for problem in problems}
+        if unknown:
+            raise ValueError(f"unknown HumanEval task ids: {sorted(unknown)[:5]}")
+        problems = [problem for problem in problems if problem["task_id"] in set(task_ids)]
+    problems = problems[:limit]
     prompts = [build_prompt(problem) for problem in problems]
     outputs = asyncio.run(generator.agenerate(prompts, max_tokens=max_tokens, temperature=temperature, n=n))
     if len(outputs) != len(prompts):
@@ -454,7 +462,8 @@ def run_humaneval(
         for problem, generations in zip(problems, outputs, strict=True)
         for generation in generations
     ]
-    config = {"limit": limit, "n": n, "temperature": temperature, "max_tokens": max_tokens}
+    config = {"limit": limit, "task_ids": None if task_ids is None else len(problems), "n": n,
+              "temperature": temperature, "max_tokens": max_tokens}
     header = {"model": generator.name, **config, "generation_errors": sum(bool(s["error"]) for s in samples)}
     return _score(
         samples, {p["task_id"]: p for p in problems}, out_dir, {**header, **run_info(config)}, limits, workers
