@@ -39,11 +39,12 @@ def demo_config(out: Path, *, quick: bool, seed: int = 0) -> PipelineConfig:
     size = (
         {"samples": 400, "train": 64, "steps": 3, "eval": 2, "queries": 4, "round_steps": 2, "tokens": 96}
         if quick
-        else {"samples": 2000, "train": 256, "steps": 40, "eval": 5, "queries": 12, "round_steps": 10, "tokens": 160}
+        else {"samples": 2000, "train": 256, "steps": 40, "eval": 5, "queries": 12, "round_steps": 8, "tokens": 384}
     )
     # chunk_size: the memory-lean loss is also the faster one on a CPU (benchmarks/loss_overhead.py).
-    train_options = {"lora_r": 16, "learning_rate": 1e-3, "batch_size": 2, "logging_steps": 1, "max_length": 768,
-                     "warmup_ratio": 0.0, "chunk_size": 1024}  # fmt: skip
+    # One sample per micro-batch: no padding, which on a CPU costs as much as real tokens.
+    train_options = {"lora_r": 16, "lora_dropout": 0.0, "learning_rate": 1e-3, "batch_size": 1, "grad_accum": 2,
+                     "logging_steps": 1, "max_length": 1536, "warmup_ratio": 0.0, "chunk_size": 1024}  # fmt: skip
     return PipelineConfig.model_validate(
         {
             "out": out,
@@ -118,7 +119,7 @@ def run_pipeline(config: PipelineConfig, console: Console) -> Path:
             report.add("Self-refinement", runreport.rounds_markdown(rounds))
             for row in rounds:
                 if "scores" in row:
-                    scores[f"self-refined (round {row['round']})"] = row["scores"]["categories"]
+                    scores[f"self-refined (round {row['round']})"] = row["scores"]["counts"]
 
     if scores:
         console.print(runreport.scores_table(scores))
@@ -183,8 +184,9 @@ def train_model(config: PipelineConfig, refined: Path, output: Path, console: Co
     return {"model": str(output / FINAL_DIR), "log": log, **run["summary"]}
 
 
-def evaluate(model: str, out: Path, config: PipelineConfig) -> dict[str, float]:
-    """Accuracy per BFCL category of `model` (local generation; resumes an interrupted run)."""
+def evaluate(model: str, out: Path, config: PipelineConfig) -> dict[str, dict[str, int]]:
+    """Entries right and entries scored per BFCL category of `model` (local generation; resumes an
+    interrupted run)."""
     from funreason.evaluate.run import evaluate_bfcl
     from funreason.llm.local import LocalGenerator
     from funreason.models import load_model
@@ -194,7 +196,7 @@ def evaluate(model: str, out: Path, config: PipelineConfig) -> dict[str, float]:
     generator = LocalGenerator(loaded, tokenizer, batch_size=section.batch_size)
     summary = evaluate_bfcl(generator, out, categories=section.categories, limit=section.limit,
                             max_tokens=section.max_tokens, seed=config.seed, meta={"model": model})  # fmt: skip
-    return {name: score.accuracy for name, score in summary.scores.items()}
+    return {name: {"correct": score.correct, "total": score.total} for name, score in summary.scores.items()}
 
 
 def self_refine(config: PipelineConfig, model: str, queries: Path, out: Path, console: Console) -> list[dict[str, Any]]:

@@ -92,10 +92,16 @@ def train_markdown(trained: dict[str, Any], config: Any) -> str:
     lines = ["| step | " + " | ".join(LOSS_KEYS) + " |", "|---:|" + "---:|" * len(LOSS_KEYS)]
     for row in _loss_rows(trained["log"]):
         lines.append(f"| {row['step']} | " + " | ".join(f"{row.get(key, math.nan):.4f}" for key in LOSS_KEYS) + " |")
+    shapes = ", ".join(
+        f"{shape} {c['trained']}" + (f" ({c['skipped']} skipped)" if c["skipped"] else "")
+        for shape, c in (trained.get("shapes") or {}).items()
+    )
+    warnings = "".join(f"\n\n**Warning:** {line}" for line in trained.get("warnings") or [])
     return (
         f"{trained['steps']} optimiser steps on {trained['samples']} samples ({trained['skipped']} too long skipped), "
         f"LoRA r={options.get('lora_r', 16)}, {options.get('loss', 'srml')} loss, alpha {options.get('alpha', 0.7)}; "
-        f"{trained['seconds']:.0f} s. Model: `train/final`.\n\n![losses](train/loss.png)\n\n" + "\n".join(lines) + "\n"
+        f"{trained['seconds']:.0f} s. Model: `train/final`.\n\nCall shapes trained on: {shapes or '-'}.{warnings}"
+        "\n\n![losses](train/loss.png)\n\n" + "\n".join(lines) + "\n"
     )
 
 
@@ -111,40 +117,55 @@ def rounds_markdown(rounds: list[dict[str, Any]]) -> str:
     return "Artifacts per round under `selfrefine/round_K/`.\n\n" + "\n".join(lines) + "\n"
 
 
-def _categories(scores: dict[str, dict[str, float]]) -> list[str]:
+Counts = dict[str, dict[str, dict[str, int]]]  # model -> category -> {"correct", "total"}
+
+
+def _categories(scores: Counts) -> list[str]:
     return list(dict.fromkeys(name for by_category in scores.values() for name in by_category))
 
 
-def scores_table(scores: dict[str, dict[str, float]]) -> Table:
-    table = Table(title="BFCL accuracy by category")
+def _score(count: dict[str, int] | None) -> str:
+    """`40.0% (2/5)`: the accuracy with the entries it rests on."""
+    if not count or not count["total"]:
+        return "-"
+    return f"{count['correct'] / count['total']:.1%} ({count['correct']}/{count['total']})"
+
+
+def _mean(counts: list[dict[str, int] | None]) -> str:
+    """The unweighted mean of the category accuracies, and how many entries it rests on."""
+    present = [c for c in counts if c and c["total"]]
+    if not present:
+        return "-"
+    mean = sum(c["correct"] / c["total"] for c in present) / len(present)
+    return f"{mean:.1%} (n={sum(c['total'] for c in present)})"
+
+
+def scores_table(scores: Counts) -> Table:
+    table = Table(title="BFCL accuracy by category (right / entries)")
     table.add_column("model")
     names = _categories(scores)
     for name in [*names, "mean"]:
         table.add_column(name, justify="right")
     for label, by_category in scores.items():
         values = [by_category.get(name) for name in names]
-        table.add_row(label, *(_percent(v) for v in values), _percent(_mean(values)))
+        table.add_row(label, *(_score(v) for v in values), _mean(values))
     return table
 
 
-def scores_markdown(scores: dict[str, dict[str, float]], config: Any) -> str:
+def scores_markdown(scores: Counts, config: Any) -> str:
     names = _categories(scores)
     limit = config.evaluate.limit
     lines = ["| model | " + " | ".join([*names, "mean"]) + " |", "|---|" + "---:|" * (len(names) + 1)]
     for label, by_category in scores.items():
         values = [by_category.get(name) for name in names]
-        lines.append(f"| {label} | " + " | ".join(_percent(v) for v in [*values, _mean(values)]) + " |")
+        lines.append(f"| {label} | " + " | ".join(_score(v) for v in values) + f" | {_mean(values)} |")
     scope = f"the first {limit} entries of each category" if limit else "every entry"
+    caution = (
+        f" With {limit} entries a category, one entry moves its score by {1 / limit:.0%}: differences of a "
+        "few entries are noise here; `funreason experiment` measures with enough entries to tell."
+        if limit and limit < 40 else ""
+    )
     return (
         f"BFCL {', '.join(names)}, {scope}; per-entry results under `eval/*/results.jsonl` and "
-        f"`selfrefine/round_K/eval/`.\n\n" + "\n".join(lines) + "\n"
+        f"`selfrefine/round_K/eval/`.{caution}\n\n" + "\n".join(lines) + "\n"
     )
-
-
-def _mean(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else None
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
