@@ -119,7 +119,9 @@ def run_pipeline(config: PipelineConfig, console: Console) -> Path:
             report.add("Self-refinement", runreport.rounds_markdown(rounds))
             for row in rounds:
                 if "scores" in row:
-                    scores[f"self-refined (round {row['round']})"] = row["scores"]["counts"]
+                    scores[f"self-refined (round {row['round']})"] = _counts(
+                        out / "selfrefine" / f"round_{row['round']}" / "eval" / "scores.json"
+                    )
 
     if scores:
         console.print(runreport.scores_table(scores))
@@ -197,6 +199,12 @@ def evaluate(model: str, out: Path, config: PipelineConfig) -> dict[str, dict[st
     summary = evaluate_bfcl(generator, out, categories=section.categories, limit=section.limit,
                             max_tokens=section.max_tokens, seed=config.seed, meta={"model": model})  # fmt: skip
     return {name: {"correct": score.correct, "total": score.total} for name, score in summary.scores.items()}
+
+
+def _counts(scores_json: Path) -> dict[str, dict[str, int]]:
+    """Entries right and scored per category, from an evaluation's scores.json."""
+    categories = read_json(scores_json)["categories"]
+    return {name: {"correct": c["correct"], "total": c["total"]} for name, c in categories.items()}
 
 
 def self_refine(config: PipelineConfig, model: str, queries: Path, out: Path, console: Console) -> list[dict[str, Any]]:

@@ -210,7 +210,8 @@ def generate_rollouts(
         torch.manual_seed(config.seed + k)  # sampled rollouts: the same seed draws the same answers
         loaded, tokenizer = load_model(model)
         generator = LocalGenerator(loaded, tokenizer, batch_size=config.generation_batch_size)
-        prompts = [chat_messages(q)[:-1] for q in queries]
+        tool_format = config.train.get("tool_format", "bfcl")  # the prompt the model trains on
+        prompts = [chat_messages(q, tool_format=tool_format)[:-1] for q in queries]
         outputs = asyncio.run(
             generator.agenerate(prompts, max_tokens=config.max_new_tokens, temperature=config.temperature,
                                 n=config.samples_per_query)

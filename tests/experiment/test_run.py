@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, TrainingArguments
 
 from funreason.experiment.config import ExperimentConfig
@@ -33,7 +34,7 @@ def tiny_experiment(model_dir: Path, out: Path, **changes) -> ExperimentConfig:
         "selfrefine": {"queries": 4, "max_new_tokens": 12, "train": {"max_steps": 1}},
     }  # fmt: skip
     for key, value in changes.items():
-        raw[key] = {**raw[key], **value} if isinstance(value, dict) else value
+        raw[key] = {**raw[key], **value} if isinstance(value, dict) and key in raw else value
     return ExperimentConfig.model_validate(raw)
 
 
@@ -119,6 +120,9 @@ def test_the_experiment_runs_every_pair_and_a_kill_redoes_no_finished_one(tiny_m
         run_experiment(changed)
     with pytest.raises(ValueError, match="other entries"):
         run_experiment(tiny_experiment(tiny_model_dir, out, eval={"test": 2}))
+    with pytest.raises(ValueError, match="data made with other settings"):
+        run_experiment(tiny_experiment(tiny_model_dir, out, data={"fault_share": 0.1}, arms={"base": {"kind": "base"}}))
+    assert ExperimentConfig.model_validate(yaml.safe_load((out / "config.yaml").read_text())) == config  # kept
 
 
 def test_arms_of_one_seed_see_the_same_samples_in_the_same_order(tiny_model_dir, tmp_path):

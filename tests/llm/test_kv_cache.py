@@ -58,6 +58,16 @@ def test_row_selection_and_repetition_keep_the_layout():
     assert layer.get_seq_length() == 0 and layer.keys is None
 
 
+def test_drop_columns_forgets_a_middle_span_and_keeps_the_rest_in_order():
+    layer = RoomyLayer()
+    layer.update(states(2, 6), states(2, 6))
+    layer.drop_columns(1, 4)
+    expected = states(2, 6)[:, :, [0, 4, 5]]
+    assert layer.get_seq_length() == 3 and torch.equal(layer.keys, expected) and torch.equal(layer.values, expected)
+    keys, _ = layer.update(states(2, 1, start=-7.0), states(2, 1))
+    assert torch.equal(keys[:, :, -1:], states(2, 1, start=-7.0)) and layer.get_seq_length() == 4
+
+
 def test_stack_rows_keeps_the_head_and_right_aligns_the_rest():
     head = 2
     parts = []

@@ -5,7 +5,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from funreason.llm.local import LocalGenerator, stop_token_ids
+from funreason.llm.local import TRIM_COLUMNS, LocalGenerator, stop_token_ids
 from funreason.train.segments import CHATML_TEMPLATE
 
 CORPUS = [
@@ -320,3 +320,29 @@ def test_embedded_smollm2_batched_equals_one_at_a_time(smollm2_checkpoint):
     alone = [LocalGenerator(model, tokenizer).generate([p], max_tokens=8)[0] for p in prompts]
     assert [g[0].text for g in batched] == [g[0].text for g in alone]
     assert all(g[0].text.strip() for g in batched)
+
+
+def test_a_long_queue_keeps_the_batch_no_wider_than_its_rows_need(model, tokenizer):
+    """Joined rows are right-aligned to the running width; once TRIM_COLUMNS columns at the left are
+    used by no remaining row they are dropped, so the batch never grows wider than the longest prompt
+    plus max_tokens (plus fewer than TRIM_COLUMNS unused ones), however long the queue."""
+    prompts = [chat(f"{text} {i}") for i in range(4) for text in CORPUS]
+    generator = LocalGenerator(model, tokenizer, batch_size=3)
+    widths = []
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: widths.append(kwargs["attention_mask"].shape[1])
+        if "attention_mask" in kwargs else None, with_kwargs=True
+    )
+    try:
+        out = generator.generate(prompts, max_tokens=40)
+    finally:
+        hook.remove()
+    longest = max(len(generator.encode(prompt)) for prompt in prompts)
+    assert max(widths) < longest + 40 + TRIM_COLUMNS
+    alone = LocalGenerator(model, tokenizer, batch_size=1).generate(prompts, max_tokens=40)
+    assert [g[0].text for g in out] == [g[0].text for g in alone]
+
+
+def test_stream_arguments_are_checked_when_called(model, tokenizer):
+    with pytest.raises(ValueError, match="max_tokens >= 1"):
+        LocalGenerator(model, tokenizer).generate_stream([chat("Hi")], max_tokens=0)

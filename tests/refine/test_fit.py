@@ -47,6 +47,7 @@ def test_on_synthetic_data_with_faults():
         tools = {t["name"]: t for t in sample.tools}
         sure = surely_valid(sample.calls, tools)
         assert not sure or validate_calls(sample.calls, tools) == [], sample.id
+        assert sure or "fault" in sample.meta, sample.id  # every clean call is settled here
         total += 1
         settled += sure
-    assert settled / total > 0.7
+    assert settled / total > 0.6  # half the samples carry a fault, some of which still fit

@@ -84,12 +84,33 @@ def test_query_and_tool(item, decision, words):
      "leads elsewhere: the reasoning gives units = \"kelvin\", the answer 'celsius'"),  # even the default
     # A function put forward that is neither called nor offered.
     ("`get_weather_api` fits: it knows Paris.", None, "fail", "leads elsewhere: the reasoning names get_weather_api"),
-    ("So I write get_forecast(city='Paris').", None, "fail", "leads elsewhere: the reasoning names get_forecast"),
+    ("So I would write [get_forecast(city='Paris')] if I could", None, "fail", "leads elsewhere"),
 ])
 def test_reasoning(reasoning, answer, decision, words):
     verdict = judge("reasoning", sample(answer=answer, reasoning=reasoning))
     assert verdict.decision == decision
     assert verdict.reason.startswith(words)
+
+
+@pytest.mark.parametrize(("reasoning", "answer"), [
+    # What a teacher LLM writes about values it does state: no other value is read into it.
+    ("`get_weather` for Paris with a budget: `budget` = 20 euros.", [call(city="Paris", budget=20.0)]),
+    ("`get_weather` for Paris. budget: 1,500 dollars, so 1500.", [call(city="Paris", budget=1500)]),
+    ("Call get_weather(city='Paris') for Paris; units: the default, celsius.", [call(city="Paris", units="celsius")]),
+    ("`get_weather` fits; city = \"paris\" (Paris).", None),
+    ("I use print(x) to think: `get_weather` with Paris.", None),  # a stray call is no tool put forward
+])
+def test_reasoning_that_states_the_values_passes(reasoning, answer):
+    verdict = judge("reasoning", sample(answer=answer, reasoning=reasoning))
+    assert verdict.decision == "pass", verdict.reason
+
+
+def test_a_shortened_dotted_name_is_the_same_function():
+    dotted = {**WEATHER, "name": "weather.get_weather"}
+    item = sample(answer=[call("weather.get_weather", city="Paris")], tools=[dotted],
+                  reasoning="`get_weather` fits: the weather in Paris.")  # fmt: skip
+    assert judge("reasoning", item).decision == "undecided"  # not named, but nothing else put forward
+
 
 
 def test_last_call_list_skips_text_that_is_not_calls():

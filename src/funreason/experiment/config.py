@@ -111,6 +111,8 @@ class ExperimentConfig(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentConfig:
+        if self.eval.split == "dev" and self.eval.dev < 1:
+            raise ValueError("eval.split is dev but eval.dev is 0: draw at least one dev entry per category")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must differ from each other, got {self.seeds}")
         for name, arm in self.arms.items():

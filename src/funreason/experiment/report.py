@@ -137,7 +137,10 @@ def results_markdown(doc: dict[str, Any]) -> str:
         f"BFCL {doc['split']} entries: {sum(doc['entries'].values())} ({per_category}); "
         f"HumanEval: {doc['humaneval_problems']} problems; seeds {doc['seeds']}. Accuracy in %: mean over "
         "seeds ± std over seeds, [95% bootstrap interval] (entries and seeds resampled). `overall` is the "
-        "mean of the categories. `base` is evaluated once (greedy decoding: no seed).",
+        "mean of the categories. `base` is evaluated once (greedy decoding: no seed)."
+        + (" With this few seeds the seed part of an interval is only a rough guide (a bootstrap over "
+           f"{len(doc['seeds'])} seeds cannot see much of their spread); the entries' part is sound."
+           if len(doc["seeds"]) < 5 else ""),
         "",
         "| arm | " + " | ".join(names) + " | HumanEval pass@1 |",
         "|---|" + "---:|" * (len(names) + 1),

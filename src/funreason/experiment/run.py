@@ -33,6 +33,7 @@ from rich.console import Console
 
 from funreason.experiment.config import ExperimentConfig
 from funreason.records import Sample, read_samples, write_jsonl
+from funreason.refine.rules import RulesJudge
 from funreason.runinfo import run_info
 
 BASE_SEED = "any"  # folder of a seed-independent (untrained) arm
@@ -45,10 +46,12 @@ def run_experiment(config: ExperimentConfig, console: Console | None = None) -> 
     console = console or Console(stderr=True)
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     entries = fixed_entries(config)
+    for arm, seed in schedule(config):  # refuse a changed config before anything is written
+        finished(config, arm, seed)
     console.rule("[bold]data")
     raw, refined = prepare_data(config, console)
+    (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     for seed in config.seeds:
         seed_data(raw, refined, out / "data" / f"seed_{seed}", seed, config.data.train_samples)
     for arm, seed in schedule(config):
@@ -118,6 +121,8 @@ def prepare_data(config: ExperimentConfig, console: Console) -> tuple[list[Sampl
 
     folder = config.out / "data"
     samples = folder / "samples.jsonl"
+    manifest = {"data": config.data.model_dump(mode="json"), "judge": ["rules", RulesJudge().version]}
+    _check_manifest(folder / "manifest.json", manifest)
     if not samples.is_file():
         section = config.data
         partial = samples.with_suffix(".partial")
@@ -138,8 +143,22 @@ def seed_data(raw: list[Sample], refined: dict[str, Sample], folder: Path, seed:
     order = list(raw)
     random.Random(f"funreason-data:{seed}").shuffle(order)
     kept = [refined[sample.id] for sample in order if sample.id in refined]
-    write_jsonl(folder / "raw.jsonl", order[:size])
-    write_jsonl(folder / "refined.jsonl", kept[:size])
+    for name, samples in (("raw.jsonl", order[:size]), ("refined.jsonl", kept[:size])):  # refined last
+        partial = folder / f"{name}.partial"
+        write_jsonl(partial, samples)
+        partial.replace(folder / name)
+
+
+def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Refuse data made with other settings than the config's (written on first use)."""
+    if path.is_file():
+        if json.loads(path.read_text(encoding="utf-8")) != manifest:
+            raise ValueError(
+                f"{path.parent} holds data made with other settings than this config's data section; "
+                "use another --out, or delete the folder to start over"
+            )
+    else:
+        _write_json(path, manifest)
 
 
 # --- one (arm, seed) pair ----------------------------------------------------------------------------
@@ -149,18 +168,13 @@ def run_pair(
     config: ExperimentConfig, arm: str, seed: int | None, entries: dict[str, Any], console: Console
 ) -> dict[str, Any]:
     """Train (or self-refine) and evaluate one pair, unless it is already done; returns its record."""
+    record = finished(config, arm, seed)
+    if record is not None:
+        console.print(f"[dim]{arm}, seed {seed}: done[/]")
+        return record
     folder = pair_dir(config.out, arm, seed)
     done = folder / f"done_{config.eval.split}.json"
     settings = pair_settings(config, arm, seed)
-    if done.is_file():
-        record = json.loads(done.read_text(encoding="utf-8"))
-        if record["settings"] != settings:
-            raise ValueError(
-                f"{arm} (seed {seed}) finished with other settings than this config gives it; "
-                f"use another --out, or delete {folder} to run it again"
-            )
-        console.print(f"[dim]{arm}, seed {seed}: done[/]")
-        return record
     console.rule(f"[bold]{arm}, seed {seed}")
     folder.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"arm": arm, "seed": seed, "settings": settings, "load_before": os.getloadavg()}
@@ -174,6 +188,22 @@ def run_pair(
     record["run"] = run_info()
     _write_json(done, record)
     console.print(f"{arm}, seed {seed}: {record['scores']['bfcl']}")
+    return record
+
+
+def finished(config: ExperimentConfig, arm: str, seed: int | None) -> dict[str, Any] | None:
+    """The record of a finished pair, None if it is not finished; a pair finished with other settings
+    than `config` gives it is an error (it would mix two experiments in one table)."""
+    folder = pair_dir(config.out, arm, seed)
+    done = folder / f"done_{config.eval.split}.json"
+    if not done.is_file():
+        return None
+    record = json.loads(done.read_text(encoding="utf-8"))
+    if record["settings"] != pair_settings(config, arm, seed):
+        raise ValueError(
+            f"{arm} (seed {seed}) finished with other settings than this config gives it; "
+            f"use another --out, or delete {folder} to run it again"
+        )
     return record
 
 
@@ -228,9 +258,13 @@ def self_refine(config: ExperimentConfig, start: str, rounds: int, seed: int, co
     start_record = json.loads((pair_dir(config.out, start, seed) / f"done_{config.eval.split}.json").read_text())
     section = config.selfrefine
     train_options = {**config.train_options(start), **section.train}
+    folder = config.out / "selfrefine" / f"seed_{seed}" / start
+    # Rounds are reused by later arms: only while they grew from this very start model and settings.
+    _check_manifest(folder / "start.json", {"start": start_record["settings"], "model": start_record["model"],
+                                            "selfrefine": section.model_dump(mode="json")})  # fmt: skip
     settings = SelfRefineConfig(
         model=start_record["model"], queries=config.out / "data" / f"seed_{seed}" / "refined.jsonl",
-        out=config.out / "selfrefine" / f"seed_{seed}" / start, rounds=rounds,
+        out=folder, rounds=rounds,
         samples_per_query=section.samples_per_query, temperature=section.temperature, max_queries=section.queries,
         max_new_tokens=section.max_new_tokens, generation_batch_size=config.eval.batch_size, replay=section.replay,
         replay_data=config.out / "data" / f"seed_{seed}" / "refined.jsonl", train=train_options, evaluate=False,

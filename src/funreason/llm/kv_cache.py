@@ -87,6 +87,17 @@ class RoomyLayer(DynamicLayer):
             self.length = max(self.length + tokens_to_remove, 0)
             self._expose()
 
+    def drop_columns(self, start: int, stop: int) -> None:
+        """Forget positions `start..stop-1` of every row, moving the later ones down (the buffer keeps
+        its room)."""
+        if self._keys is None or stop <= start:
+            return
+        tail = self.length - stop
+        for buffer in (self._keys, self._values):
+            buffer[..., start : start + tail, :] = buffer[..., stop : self.length, :].clone()
+        self.length -= stop - start
+        self._expose()
+
     def offload(self) -> None:
         raise NotImplementedError("RoomyLayer does not offload; use transformers' DynamicCache for that")
 
@@ -130,6 +141,12 @@ def new_cache(config: Any) -> DynamicCache:
     """A `RoomyCache` for a full-attention model; otherwise transformers' `DynamicCache`, which knows the
     rules of sliding-window and other special layers."""
     return RoomyCache() if full_attention(config) else DynamicCache(config=config)
+
+
+def drop_columns(cache: RoomyCache, start: int, stop: int) -> None:
+    """`RoomyLayer.drop_columns` on every layer of `cache`."""
+    for layer in cache.layers:
+        layer.drop_columns(start, stop)
 
 
 def stack_rows(parts: list[RoomyCache], head: int, width: int) -> RoomyCache:

@@ -35,6 +35,10 @@ from funreason.train.segments import CHATML_TEMPLATE
 # A shorter common head of all prompts is not worth a separate forward pass.
 MIN_SHARED_PREFIX = 16
 
+# Columns of the running batch that no row attends to any more (the prompts of rows that left were
+# longer) are dropped once there are this many: the copy of the cache is then worth it.
+TRIM_COLUMNS = 32
+
 # Rows x padded length of one prefill forward on the CPU (see `LocalGenerator`).
 CPU_PREFILL_TOKENS = 1024
 
@@ -167,6 +171,11 @@ class LocalGenerator:
             raise ValueError(
                 f"need max_tokens >= 1, n >= 1 and temperature >= 0; got {max_tokens}, {n}, {temperature}"
             )
+        return self._stream(prompts, max_tokens, temperature, n)
+
+    def _stream(
+        self, prompts: Sequence[list[dict[str, Any]]], max_tokens: int, temperature: float, n: int
+    ) -> Iterator[tuple[int, list[Generation]]]:
         encoded = [self.encode(messages) for messages in prompts]
         room = None if self.max_context is None else self.max_context - max_tokens
         runnable = []
@@ -317,7 +326,7 @@ class LocalGenerator:
         """
         import torch
 
-        from funreason.llm.kv_cache import full_attention, stack_rows
+        from funreason.llm.kv_cache import drop_columns, full_attention, stack_rows
 
         device = self.model.device
         stop = torch.tensor(sorted(self.stop_ids), dtype=torch.long, device=device)
@@ -329,8 +338,9 @@ class LocalGenerator:
         tokens: list[list[int]] = []  # what each running row generated so far
         finished: dict[int, list[Generation]] = {}
         cache = logits = mask = last = None
-        with torch.inference_mode():
-            while queue or owner:
+        while queue or owner:
+            # Inference mode for each step only: a caller works between the yields in its own mode.
+            with torch.inference_mode():
                 if queue and (not owner or (joinable and self.batch_size - len(owner) >= refill)):
                     batch = self._admit(queue, lengths, len(owner), samples)
                     started = time.perf_counter()
@@ -371,6 +381,11 @@ class LocalGenerator:
                         cache = None  # free it before the next prefill
                     chosen, mask, last = chosen[rows], mask[rows], last[rows]
                     owner, tokens = [owner[row] for row in keep], [tokens[row] for row in keep]
+                    if keep and joinable:  # columns no remaining row uses (the left rows' longer prompts)
+                        unused = int(mask[:, shared:].any(0).int().argmax())
+                        if unused >= TRIM_COLUMNS:
+                            drop_columns(cache, shared, shared + unused)
+                            mask = torch.cat([mask[:, :shared], mask[:, shared + unused :]], dim=1)
                 if owner:
                     mask = torch.cat([mask, mask.new_ones((len(owner), 1))], dim=1)
                     last = last + 1
@@ -378,8 +393,8 @@ class LocalGenerator:
                         cache, input_ids=chosen[:, None], attention_mask=mask, position_ids=last[:, None]
                     )
                 self.stats.decode_s += time.perf_counter() - started
-                for index in [index for index, rows in finished.items() if len(rows) == samples]:
-                    yield index, finished.pop(index)
+            for index in [index for index, rows in finished.items() if len(rows) == samples]:
+                yield index, finished.pop(index)
 
     def _count_prefill(self, prompts: list[list[int]], shared: int, seconds: float) -> None:
         self.stats.prefill_s += seconds

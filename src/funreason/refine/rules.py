@@ -39,7 +39,7 @@ from funreason.refine.grounding import Text, ground, leaves, text_facts
 from funreason.refine.judges import Judgement, check_stage, parse_options, register
 from funreason.schema import validate_calls
 
-VERSION = "1"
+VERSION = "2"  # bumped when a verdict can change: cached verdicts of another version are not reused
 _CALL_LIST = re.compile(r"\[\s*[A-Za-z_][\w.]*\(")
 _INTEGER = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -183,53 +183,56 @@ def reasoning(sample: Sample) -> Judgement:
                                      f"not the called {', '.join(unnamed)}")
         return Judgement("undecided", f"unnamed function: the reasoning does not name {', '.join(unnamed)}")
     facts = text_facts(text)
-    findings = {path: (value, finding) for path, value, finding, _ in _grounding(calls, _tools(sample), facts)}
+    findings = {path: (value, finding, why) for path, value, finding, why in _grounding(calls, _tools(sample), facts)}
     for index, call in enumerate(calls):
         for key, value in call.arguments.items():
             root = f"{call.name}.{key}" if len(calls) == 1 else f"{call.name}#{index + 1}.{key}"
-            unsure = findings.get(root, (0, "found"))[1] != "found" or not _written(text, value)
-            other = _other_value(text, key, value) if unsure else None
+            _, finding, why = findings.get(root, (value, "found", ""))
+            # A value the reasoning states is fine whatever else the line says; one it does not state
+            # (or that stands only as the tool's default) must not be given another value.
+            other = _other_value(text, key, value) if finding != "found" or why == "the default" else None
             if other is not None:
                 return Judgement("fail", f"leads elsewhere: the reasoning gives {key} = {other}, "
                                          f"the answer {_short(value)}")
-    unstated = ", ".join(f"{path}={_short(value)}" for path, (value, finding) in findings.items() if finding == "missing")
+    unstated = ", ".join(f"{path}={_short(value)}" for path, (value, finding, _) in findings.items()
+                         if finding == "missing")
     if unstated:
         return Judgement("undecided", f"values not stated: the reasoning does not state {unstated}")
     return Judgement("pass", "names calls: the reasoning names every called function and its values")
 
 
-_QUOTED_NAME = re.compile(r"`([A-Za-z_][\w.]*)`(?=\s+fits\b|\()|\b([A-Za-z_][\w.]*)\(")
+# `name` said to fit, or written as a call in a call list: a function the reasoning puts forward.
+_PUT_FORWARD = re.compile(r"`([A-Za-z_][\w.]*)`\s+fits\b|\[\s*([A-Za-z_][\w.]*)\(")
 
 
 def _named_functions(text: str, sample: Sample) -> list[str]:
-    """Functions the reasoning puts forward that no call uses and no tool offers: a name written as
-    a call (`name(`) or said to fit (`` `name` fits``), other than the calls' and the tools' own."""
+    """Functions the reasoning puts forward that no call uses and no tool offers (`` `name` fits``,
+    `[name(...`), other than the calls' and the tools' own names or their last dotted parts
+    (`get_forecast` for `weather.get_forecast`)."""
     known = {c.name for c in sample.calls} | set(_tools(sample))
-    names = [a or b for a, b in _QUOTED_NAME.findall(text)]
+    known |= {name.rsplit(".", 1)[-1] for name in known}
+    names = [a or b for a, b in _PUT_FORWARD.findall(text)]
     return [name for name in dict.fromkeys(names) if name not in known]
 
 
-_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])')
-
-
-def _written(text: str, value: Any) -> bool:
-    """Whether a plain value is written in `text` as it is (strings case-insensitively); a default
-    value counts as grounded, but a reasoning that gives the parameter another value leads elsewhere."""
-    if isinstance(value, str):
-        return value.lower() in text.lower()
-    return isinstance(value, int | float) and not isinstance(value, bool) and str(value) in text
+# A literal given to a parameter right after its name: `key` = "x", key: 5, 'key' = 2.5.
+_GIVEN = r"[`'\"]?\s*(?:=|:)\s*(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?(?![\w.,]))"
 
 
 def _other_value(text: str, key: str, value: Any) -> str | None:
-    """The first literal (quoted string or number) after parameter `key` on a line of `text` that
-    names it, when that is not `value`: the reasoning settled on another value for the parameter."""
+    """The literal (a quoted string or a number) the reasoning gives parameter `key` right after its
+    name (`key = X`, `key: X`), when it is not `value` (numbers compared as numbers, strings without
+    regard to case): the reasoning settled on another value for the parameter."""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         return None
-    for line in text.splitlines():
-        found = re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", line)
-        literal = _LITERAL.search(line, found.end()) if found else None
-        if literal and literal.group(0).strip("\"'") != str(value):
-            return literal.group(0)
+    for given in re.finditer(rf"(?<![\w.]){re.escape(key)}{_GIVEN}", text):
+        literal = given.group(1)
+        if literal[0] in "\"'":
+            same = isinstance(value, str) and literal[1:-1].casefold() == value.casefold()
+        else:
+            same = not isinstance(value, str) and float(literal) == float(value)
+        if not same:
+            return literal
     return None
 
 

@@ -131,7 +131,10 @@ def _merged_calls(fam: Family, count: int, rng: random.Random) -> tuple[list[dic
     if key.type not in ("string", "integer", "number") or key.after or any(p.after == key.name for p in fam.params):
         return None
     base = _arguments(fam, rng)
-    values = list(dict.fromkeys(base[key.name] if i == 0 else _value(key, base, rng, set()) for i in range(count)))
+    # Values the other parameters hold stay out of the key's draws (no flight from Oslo to Oslo).
+    used = {(p.pool or "|".join(map(str, p.enum)), base[p.name]) for p in fam.params
+            if p.name in base and isinstance(base[p.name], str | int | float)}
+    values = list(dict.fromkeys(base[key.name] if i == 0 else _value(key, base, rng, used) for i in range(count)))
     if len(values) < count:
         return None
     calls = [{**base, key.name: value} for value in values]
