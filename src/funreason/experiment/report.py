@@ -2,7 +2,8 @@
 
 Every figure is recomputed from the per-entry rows the pairs wrote (`bfcl_SPLIT/results.jsonl`,
 `humaneval/results.jsonl`), so the tables can be redrawn at any time, also while an experiment is
-still running: arms with unfinished seeds are listed as such and left out of the comparisons.
+still running: an arm with unfinished seeds is shown on the seeds it finished (and says so), and
+compared with another arm on the seeds both finished.
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ def _outcomes(path: Path, key: str, flag: str, wanted: set[str]) -> dict[str, bo
 
 
 def analyse(config: ExperimentConfig, entries: dict[str, Any], collected: dict[str, Any]) -> dict[str, Any]:
-    """Estimates per complete arm and the configured paired differences, as plain data."""
+    """Estimates per arm on the seeds it finished, and the configured paired differences on the seeds
+    both arms finished, as plain data."""
     groups = collected["groups"]
     he_groups = dict.fromkeys(entries["humaneval"], HUMANEVAL)
     outcomes: dict[str, dict[str, Outcomes]] = {}
     for arm, found in collected["arms"].items():
-        if found["missing"] or not found["bfcl"]:
+        if not found["bfcl"]:
             continue
         outcomes[arm] = {"bfcl": Outcomes.from_runs(found["bfcl"], groups)}
         if he_groups:
@@ -62,11 +64,27 @@ def analyse(config: ExperimentConfig, entries: dict[str, Any], collected: dict[s
     }
     comparisons = []
     for a, b in config.comparisons:
-        if a in outcomes and b in outcomes:
-            comparisons.append({"a": a, "b": b, **{
-                kind: _dicts(paired_difference(outcomes[a][kind], outcomes[b][kind])) for kind in outcomes[a]
-            }})  # fmt: skip
+        if a not in outcomes or b not in outcomes:
+            continue
+        pair = _common_seeds(outcomes[a]["bfcl"].seeds, outcomes[b]["bfcl"].seeds)
+        if pair is None:
+            continue
+        comparisons.append({"a": a, "b": b, "seeds": [s for s in pair[0] if s is not None], **{
+            kind: _dicts(paired_difference(outcomes[a][kind].only(pair[0]), outcomes[b][kind].only(pair[1])))
+            for kind in outcomes[a]
+        }})  # fmt: skip
     return {"arms": arms, "comparisons": comparisons}
+
+
+def _common_seeds(
+    a: tuple[int | None, ...], b: tuple[int | None, ...]
+) -> tuple[list[int | None], list[int | None]] | None:
+    """The runs of A and of B to compare: all of a seed-independent arm's against all of the other's,
+    else the seeds both finished (None when they share none)."""
+    if None in a or None in b:
+        return list(a), list(b)
+    common = [seed for seed in a if seed in b]
+    return (common, common) if common else None
 
 
 def _dicts(estimates: dict[str, Estimate]) -> dict[str, dict[str, Any]]:
@@ -148,9 +166,13 @@ def results_markdown(doc: dict[str, Any]) -> str:
     for arm, kinds in doc["arms"].items():
         cells = [_cell(kinds["bfcl"].get(name)) for name in names]
         human = kinds.get(HUMANEVAL, {}).get(OVERALL)
-        lines.append(f"| {arm} | " + " | ".join(cells) + f" | {_cell(human)} |")
+        lines.append(f"| {_arm_label(arm, doc)} | " + " | ".join(cells) + f" | {_cell(human)} |")
     if doc["missing"]:
-        lines += ["", "Not finished yet (left out): " + ", ".join(f"{a} (seeds {s})" for a, s in doc["missing"].items())]
+        lines += [
+            "",
+            "Not finished yet: " + ", ".join(f"{a} (seeds {s})" for a, s in doc["missing"].items())
+            + ". An arm is shown on the seeds it finished and compared on the seeds both arms finished.",
+        ]
     if doc["comparisons"]:
         lines += [
             "",
@@ -166,9 +188,18 @@ def results_markdown(doc: dict[str, Any]) -> str:
         for row in doc["comparisons"]:
             cells = [_cell(row["bfcl"].get(name), signed=True) for name in names]
             human = row.get(HUMANEVAL, {}).get(OVERALL)
-            lines.append(f"| {row['a']} − {row['b']} | " + " | ".join(cells) + f" | {_cell(human, signed=True)} |")
+            seeds = f" (seeds {row['seeds']})" if row["seeds"] != doc["seeds"] else ""
+            lines.append(f"| {row['a']} − {row['b']}{seeds} | " + " | ".join(cells) + f" | {_cell(human, signed=True)} |")
     lines += _rounds_lines(doc["pairs"]) + _cost_lines(doc)
     return "\n".join(lines) + "\n"
+
+
+def _arm_label(arm: str, doc: dict[str, Any]) -> str:
+    """The arm's name, with the seeds it rests on when some are not finished yet."""
+    missing = doc["missing"].get(arm)
+    if not missing:
+        return arm
+    return f"{arm} (seeds {[s for s in doc['seeds'] if s not in missing]} only)"
 
 
 def _rounds_lines(pairs: dict[str, dict[str, Any]]) -> list[str]:
@@ -209,8 +240,8 @@ def _cost_lines(doc: dict[str, Any]) -> list[str]:
     load = doc["load_average"]
     lines += [
         "",
-        f"Machine: {doc['machine']}. Time in the pairs (training and evaluation, summed over resumed "
-        f"runs): {doc['pair_seconds'] / 3600:.2f} h"
+        f"Machine: {doc['machine']}. Time in the pairs (training and evaluation; a pair resumed after a "
+        f"stop counts only the run that finished it): {doc['pair_seconds'] / 3600:.2f} h"
         + (f"; 1-minute load average seen between {load[0]:.2f} and {load[1]:.2f}." if load else "."),
     ]
     return lines
@@ -243,7 +274,7 @@ def plot_results(doc: dict[str, Any], path: Path) -> Path:
             [100 * (v["mean"] - v["low"]) if v else 0 for v in values],
             [100 * (v["high"] - v["mean"]) if v else 0 for v in values],
         ]
-        ax.bar(xs, means, width, yerr=errors, capsize=2, label=arm)
+        ax.bar(xs, means, width, yerr=errors, capsize=2, label=_arm_label(arm, doc))
     ax.set_xticks(range(len(columns)), [c.replace("_", "\n") for c in columns])
     ax.set_ylabel("accuracy / pass@1 (%)")
     ax.set_title(f"{doc['model']}: {doc['split']} entries, mean over seeds, 95% bootstrap intervals")

@@ -78,6 +78,11 @@ class Outcomes:
     def group_names(self) -> list[str]:
         return list(dict.fromkeys(self.groups))
 
+    def only(self, seeds: Sequence[int | None]) -> Outcomes:
+        """The runs of `seeds` alone (in that order), e.g. the seeds two arms both finished."""
+        rows = [self.seeds.index(seed) for seed in seeds]
+        return Outcomes(self.matrix[rows], tuple(seeds), self.entries, self.groups)
+
 
 def _group_index(groups: Sequence[str], names: Sequence[str]) -> list[np.ndarray]:
     labels = np.asarray(groups)
