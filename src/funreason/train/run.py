@@ -63,7 +63,8 @@ SHAPE_LOSS_WARNING = 1 / 3  # warn when the length filter takes more than this s
 def encode_samples(
     data: Path, tokenizer: Any, max_length: int, output: Path, tool_format: ToolFormat = "bfcl"
 ) -> tuple[list[Encoded], dict[str, dict[str, int]], int]:
-    """Render every sample of `data`; too-long samples and malformed lines are skipped, written and counted.
+    """Render every sample of `data`; too-long samples, malformed lines and records that cannot be
+    rendered (a think tag inside the reasoning) are skipped, written and counted.
 
     Returns (encoded, shapes, rejected_lines); `shapes` maps each call shape (`Sample.shape`) to the
     number of its samples `trained` and `skipped` as longer than `max_length`.
@@ -73,13 +74,17 @@ def encode_samples(
     shapes: dict[str, dict[str, int]] = {}
     with Rejects(output / "rejects.jsonl") as rejects:
         for sample in read_samples(data, rejects):
-            counts = shapes.setdefault(sample.shape, {"trained": 0, "skipped": 0})
             try:
-                encoded.append(render_sample(sample, tokenizer, max_length=max_length, tool_format=tool_format))
-                counts["trained"] += 1
+                rendered = render_sample(sample, tokenizer, max_length=max_length, tool_format=tool_format)
             except SampleTooLong as exc:
                 too_long.append({"id": sample.id, "shape": sample.shape, "error": str(exc)})
-                counts["skipped"] += 1
+                shapes.setdefault(sample.shape, {"trained": 0, "skipped": 0})["skipped"] += 1
+                continue
+            except ValueError as exc:  # a record that cannot be rendered as a turn: rejected, not a crash
+                rejects.add(f"{data}:{sample.id}", str(exc), sample.model_dump(mode="json"))
+                continue
+            encoded.append(rendered)
+            shapes.setdefault(sample.shape, {"trained": 0, "skipped": 0})["trained"] += 1
     if too_long:
         write_jsonl(output / "skipped.jsonl", too_long)
     order = {shape: i for i, shape in enumerate(SHAPES)}
