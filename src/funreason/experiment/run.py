@@ -245,7 +245,7 @@ def model_for(
     record["rounds"] = [
         {"round": r["round"], "queries": r["queries"], "answers": r["generated"] + r["mismatched"],
          "wrong_kind": r["mismatched"], "kept_by_fcdr": r["refine"].get("refined"),
-         "trained_on": r["train_samples"] if r.get("train") else 0, "steps": (r.get("train") or {}).get("steps", 0)}
+         "trained_on": r["train"]["samples"] if r.get("train") else 0, "steps": (r.get("train") or {}).get("steps", 0)}
         for r in rounds
     ]  # fmt: skip
     return rounds[-1]["model_out"]
