@@ -264,12 +264,32 @@ def test_unmappable_type_accepts_any_value():
 def test_openai_plain_and_anthropic_dialects_agree():
     schema = {"type": "object", "properties": {"q": {"type": "string", "minLength": 1}}, "required": ["q"]}
     plain = {"name": "search", "description": "Search.", "parameters": schema}
-    openai = {"type": "function", "function": {**plain, "strict": True}}
+    openai = {"type": "function", "function": plain}
     anthropic = {"name": "search", "description": "Search.", "input_schema": schema}
-    assert normalize_tool(openai) == normalize_tool(plain) == normalize_tool(anthropic) == plain
+    flat = {"type": "function", **plain}  # the Responses API's flat form
+    assert normalize_tool(openai) == normalize_tool(plain) == normalize_tool(anthropic) == normalize_tool(flat) == plain
     assert to_openai_tools([BFCL_SIMPLE_PYTHON_0]) == [
         {"type": "function", "function": normalize_tool(BFCL_SIMPLE_PYTHON_0)}
     ]
+
+
+def test_nothing_beside_the_parameters_is_dropped():
+    # ToolACE and some xLAM exports write `required` beside `parameters`; `null` there says nothing.
+    beside = {"name": "f", "parameters": {"type": "dict", "properties": {"a": {"type": "str"}, "b": {"type": "int"}},
+                                          "required": ["a"]}, "required": ["b", "a"]}  # fmt: skip
+    assert normalize_tool(beside)["parameters"]["required"] == ["a", "b"]
+    assert normalize_tool({**beside, "required": None})["parameters"]["required"] == ["a"]
+    returns = {"type": "object", "properties": {"temp": {"type": "number"}}}
+    kept = normalize_tool({"type": "function", "function": {"name": "g", "return": returns, "strict": True}})
+    assert kept == {"name": "g", "description": "", "parameters": {"type": "object", "properties": {}, "required": []},
+                    "returns": returns, "strict": True}  # fmt: skip
+    assert normalize_tool(kept) == kept
+    with pytest.raises(ValueError, match=r"tool \('f'\): 'required' beside 'parameters' must be a list"):
+        normalize_tool({**beside, "required": "b"})
+    with pytest.raises(ValueError, match="both 'return' and 'returns'"):
+        normalize_tool({"name": "g", "return": {}, "returns": {}})
+    with pytest.raises(ValueError, match=r"keys \['id'\] beside 'function'"):
+        normalize_tool({"type": "function", "id": 3, "function": {"name": "g"}})
 
 
 def test_json_schema_keywords_are_kept():

@@ -3,7 +3,8 @@
 Every tool is stored in one form, whatever dialect it came in:
 `{"name": str, "description": str, "parameters": {"type": "object", "properties": {...},
 "required": [...]}}`, where `parameters` is a JSON schema (draft 2020-12) and every JSON-schema
-keyword of the original (enum, items, nested properties, default, minimum, ...) is kept.
+keyword of the original (enum, items, nested properties, default, minimum, ...) is kept. Keys of
+the tool itself beyond these stay on it (`returns`, ...; see `normalize_tool`).
 
 Dialects read:
 - OpenAI `{"type": "function", "function": {...}}`, plain `{name, description, parameters}`, and
@@ -309,8 +310,12 @@ def _parameters(params: Any, where: str) -> dict[str, Any]:
 
 
 def normalize_tool(tool: Any, index: int | None = None) -> dict[str, Any]:
-    """One tool, in any supported dialect, as `{"name", "description", "parameters"}` (a new dict).
+    """One tool, in any supported dialect, as `{"name", "description", "parameters", ...}` (a new dict).
 
+    Nothing the tool says is dropped: a `required` list written beside `parameters` (ToolACE, some
+    xLAM exports) is moved into `parameters.required` (`"required": null` there says nothing);
+    `returns` (or `return`) is kept as `returns`; any other key is kept as written. Only OpenAI's
+    wrapper `{"type": "function", "function": {...}}` and a flat `"type": "function"` mark go.
     Idempotent: `normalize_tool(normalize_tool(t)) == normalize_tool(t)`.
     Raises `ValueError` naming the tool (`index`, name) and the field for a tool without a name or
     with `parameters` that is neither a JSON object nor absent.
@@ -319,6 +324,9 @@ def normalize_tool(tool: Any, index: int | None = None) -> dict[str, Any]:
     if not isinstance(tool, dict):
         raise ValueError(f"{where}: a tool must be a JSON object, got {type(tool).__name__}")
     if isinstance(tool.get("function"), dict):  # OpenAI {"type": "function", "function": {...}}
+        beside = sorted(set(tool) - {"type", "function"})
+        if beside:
+            raise ValueError(f"{where}: keys {beside} beside 'function' in an OpenAI tool have no place in a tool")
         tool = tool["function"]
     name = tool.get("name")
     if not isinstance(name, str) or not name:
@@ -329,8 +337,26 @@ def normalize_tool(tool: Any, index: int | None = None) -> dict[str, Any]:
         description = ""
     if not isinstance(description, str):
         raise ValueError(f"{where}: 'description' must be a string, got {type(description).__name__}")
-    params = tool["parameters"] if "parameters" in tool else tool.get("input_schema")
-    return {"name": name, "description": description, "parameters": _parameters(params, where)}
+    key = "parameters" if "parameters" in tool else "input_schema"
+    parameters = _parameters(tool.get(key), where)
+    parameters["required"] = _required_beside(parameters["required"], tool.get("required"), where)
+    out = {"name": name, "description": description, "parameters": parameters}
+    if "return" in tool and "returns" in tool:
+        raise ValueError(f"{where}: both 'return' and 'returns' are given")
+    for field, value in tool.items():
+        if field in ("name", "description", key, "required") or (field == "type" and value == "function"):
+            continue
+        out["returns" if field == "return" else field] = value
+    return out
+
+
+def _required_beside(required: list[Any], beside: Any, where: str) -> list[Any]:
+    """`parameters.required` with the names of a `required` list written beside `parameters` added."""
+    if beside is None:
+        return required
+    if not isinstance(beside, list):
+        raise ValueError(f"{where}: 'required' beside 'parameters' must be a list of parameter names")
+    return required + [name for name in beside if name not in required]
 
 
 def normalize_tools(tools: Any) -> list[dict[str, Any]]:
