@@ -1,3 +1,4 @@
+import io
 import json
 
 import pytest
@@ -7,6 +8,7 @@ from funreason.records import (
     Rejects,
     Sample,
     ToolCall,
+    iter_json_stream,
     read_samples,
     write_jsonl,
 )
@@ -121,3 +123,31 @@ def test_reads_a_json_array_file_with_indexed_locations(tmp_path):
 def test_unknown_fields_are_rejected_not_dropped():
     with pytest.raises(ValueError, match="typo"):
         Sample.model_validate({"id": "a", "messages": [{"role": "user", "content": "q"}], "answer": "x", "typo": 1})
+
+
+def test_an_empty_call_list_is_not_an_answer():
+    with pytest.raises(ValueError, match="an empty call list is not an answer"):
+        make_sample([])
+    with pytest.raises(ValueError, match="an empty call list is not an answer"):
+        make_sample("no call").with_answer([], "stage 4")
+
+
+def test_rejects_count_units_and_notes(tmp_path):
+    with Rejects(tmp_path / "rejects.jsonl") as rejects:
+        rejects.add("f:1", "tools: not valid JSON", {"a": 1}, units=3)
+        rejects.add("f:2", "bad", "raw")
+        rejects.note("twice-encoded arguments")
+    assert rejects.count == 4 and rejects.notes == {"twice-encoded arguments": 1}
+    first, second = map(json.loads, (tmp_path / "rejects.jsonl").read_text().splitlines())
+    assert first["units"] == 3 and "units" not in second
+
+
+def test_a_stream_is_read_once_front_to_back():
+    rejects = Rejects()
+    lines = io.StringIO('\n\n{"a": 1}\nnot json\n{"b": 2}\n')
+    assert list(iter_json_stream(lines, "<stdin>", rejects)) == [("<stdin>:3", {"a": 1}), ("<stdin>:5", {"b": 2})]
+    assert rejects.examples == ["<stdin>:4: invalid JSON: Expecting value (column 1)"]
+    array = io.StringIO('\n[{"a": 1},\n {"b": 2}]')
+    assert list(iter_json_stream(array, "<stdin>", rejects)) == [("<stdin>[0]", {"a": 1}), ("<stdin>[1]", {"b": 2})]
+    list(iter_json_stream(io.StringIO('\n[{"a": 1},\n oops]'), "<stdin>", rejects))
+    assert rejects.examples[-1] == "<stdin>:3: invalid JSON array: Expecting value"

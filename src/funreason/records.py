@@ -10,7 +10,9 @@ one (a replaced answer moves to `history`).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar, get_args
@@ -23,6 +25,7 @@ Decision = Literal["pass", "fail", "undecided", "error"]
 Shape = Literal["simple", "multiple", "parallel", "parallel_multiple", "irrelevance"]
 SHAPES: tuple[str, ...] = get_args(Shape)  # BFCL's call shapes, in BFCL's order
 RAW_ANSWER = "raw_answer"  # meta key: the answer text as the model (or dataset) wrote it, when kept
+EMPTY_CALLS = "an empty call list is not an answer: give at least one call, or a statement string for 'no call'"
 T = TypeVar("T")
 
 
@@ -52,7 +55,8 @@ class Sample(BaseModel):
     `messages` holds the OpenAI-style turns *before* the target assistant turn (earlier assistant
     turns may carry `tool_calls` and `reasoning_content`). `tools` is stored normalised:
     `{"name", "description", "parameters": <JSON schema object>}` (see `schema.normalize_tools`).
-    `answer` is a list of calls, or a string for a "no call" statement.
+    `answer` is a non-empty list of calls, or a string for a "no call" statement: an empty call list
+    is refused, because no output format can carry it as a target (OpenAI's would lose it).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -71,6 +75,13 @@ class Sample(BaseModel):
     @classmethod
     def _normalise_tools(cls, value: Any) -> list[dict[str, Any]]:
         return normalize_tools(value)
+
+    @field_validator("answer")
+    @classmethod
+    def _calls_or_statement(cls, value: list[ToolCall] | str) -> list[ToolCall] | str:
+        if isinstance(value, list) and not value:
+            raise ValueError(EMPTY_CALLS)
+        return value
 
     @property
     def query(self) -> str:
@@ -91,7 +102,7 @@ class Sample(BaseModel):
     @property
     def shape(self) -> Shape:
         """BFCL's call shapes: one or several calls, from one or several offered tools."""
-        if not isinstance(self.answer, list) or not self.answer:
+        if isinstance(self.answer, str):
             return "irrelevance"
         several_tools = len(self.tools) > 1
         if len(self.answer) == 1:
@@ -106,6 +117,8 @@ class Sample(BaseModel):
 
     def with_answer(self, answer: list[ToolCall] | str, reason: str) -> Sample:
         """A copy with a new answer; the old one is kept in `history` with why it was replaced."""
+        if isinstance(answer, list) and not answer:
+            raise ValueError(EMPTY_CALLS)
         old = self.model_dump(include={"answer"}, mode="json")["answer"]
         entry = {"field": "answer", "value": old, "reason": reason}
         return self.model_copy(update={"answer": answer, "history": [*self.history, entry]})
@@ -136,7 +149,10 @@ class Rejects:
     """Where malformed records go: counted, reported and written to a JSONL file, or raised.
 
     In strict mode the first bad record raises `RecordError`; otherwise each is appended to `path`
-    (when given) as `{"where", "error", "raw"}` and counted, so nothing is dropped silently.
+    (when given) as `{"where", "error", "raw"}` and counted, so nothing is dropped silently. `count`
+    counts units: one per record, or the `units` a record would have given (a conversation whose
+    turns each make a sample), so `samples + count` is what the input held. `notes` counts records
+    read through a documented tolerance (twice-encoded arguments, ...), for the summary.
     """
 
     def __init__(self, path: str | Path | None = None, *, strict: bool = False):
@@ -144,22 +160,31 @@ class Rejects:
         self.strict = strict
         self.count = 0
         self.examples: list[str] = []
+        self.notes: Counter[str] = Counter()
         self._file: TextIO | None = None
 
-    def add(self, where: str, error: str, raw: Any) -> None:
+    def add(self, where: str, error: str, raw: Any, units: int = 1) -> None:
+        """Reject the record at `where` (worth `units` samples) for `error`; raise in strict mode."""
         if self.strict:
             raise RecordError(where, error)
-        self.count += 1
+        self.count += units
         if len(self.examples) < 5:
             self.examples.append(f"{where}: {error}")
         if self.path is not None:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = self.path.open("a", encoding="utf-8")
-            raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
-            row = {"where": where, "error": error, "raw": raw_text}
+            # `default=str`: rows from Parquet or `datasets` may hold dates or bytes
+            raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+            row: dict[str, Any] = {"where": where, "error": error, "raw": raw_text}
+            if units != 1:
+                row["units"] = units
             self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
             self._file.flush()
+
+    def note(self, what: str) -> None:
+        """Count one record read through the documented tolerance `what` (shown in summaries)."""
+        self.notes[what] += 1
 
     def close(self) -> None:
         if self._file is not None:
@@ -180,24 +205,35 @@ def iter_json_objects(path: str | Path, rejects: Rejects) -> Iterator[tuple[str,
     """
     path = Path(path)
     with path.open(encoding="utf-8") as handle:
-        head = handle.read(4096).lstrip()
-        handle.seek(0)
-        if head.startswith("["):
-            try:
-                items = json.load(handle)
-            except json.JSONDecodeError as exc:
-                rejects.add(f"{path}:{exc.lineno}", f"invalid JSON array: {exc.msg}", "")
-                return
-            for index, item in enumerate(items):
-                yield f"{path}[{index}]", item
+        yield from iter_json_stream(handle, str(path), rejects)
+
+
+def iter_json_stream(handle: TextIO, name: str, rejects: Rejects) -> Iterator[tuple[str, Any]]:
+    """`iter_json_objects` over an open text stream read once, front to back (standard input works).
+
+    `name` stands for the file in locations (`name:line`, `name[index]`).
+    """
+    blank = 0
+    first = handle.readline()
+    while first and not first.strip():
+        blank += 1
+        first = handle.readline()
+    if first.lstrip().startswith("["):
+        try:
+            items = json.loads("\n" * blank + first + handle.read())
+        except json.JSONDecodeError as exc:
+            rejects.add(f"{name}:{exc.lineno}", f"invalid JSON array: {exc.msg}", "")
             return
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield f"{path}:{lineno}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                rejects.add(f"{path}:{lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})", line.rstrip("\n"))
+        for index, item in enumerate(items):
+            yield f"{name}[{index}]", item
+        return
+    for lineno, line in enumerate(itertools.chain([first], handle), start=blank + 1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{name}:{lineno}", json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejects.add(f"{name}:{lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})", line.rstrip("\n"))
 
 
 def read_records(

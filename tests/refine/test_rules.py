@@ -48,7 +48,6 @@ def judge(stage, item, **options):
 def test_response_tells_calls_from_statements():
     assert judge("response", sample()).decision == "pass"
     assert judge("response", sample(answer="I cannot help with that.")).decision == "fail"
-    assert judge("response", sample(answer=[])).decision == "fail"
 
 
 @pytest.mark.parametrize(("item", "decision", "words"), [
