@@ -19,12 +19,12 @@ def comparable(sample: Sample) -> dict:
 
 
 def test_registry_names():
-    assert sorted(READERS) == ["bfcl", "native", "openai", "sharegpt", "tooln1", "xlam"]
+    assert sorted(READERS) == ["bfcl", "glaive", "hermes", "llamafactory", "native", "openai", "sharegpt", "tooln1", "xlam"]
     assert sorted(WRITERS) == ["native", "openai", "sharegpt", "trl"]
 
 
 def test_unknown_formats_list_the_known_ones(tmp_path):
-    with pytest.raises(ValueError, match=r"unknown input format 'csv'; known input formats: bfcl, native, openai"):
+    with pytest.raises(ValueError, match=r"unknown input format 'csv'; known input formats: bfcl, glaive, hermes, llamafactory, native, openai, sharegpt, tooln1, xlam, auto"):
         read(tmp_path / "x", "csv")
     with pytest.raises(ValueError, match=r"unknown output format 'xlam' \('xlam' can only be read\); known output formats: native, openai, sharegpt, trl"):
         write([], tmp_path / "x", "xlam")
@@ -58,7 +58,7 @@ def test_convert_counts_written_and_reports_rejects(tmp_path, data):
 
 
 def test_convert_strict_stops_at_the_first_bad_row(tmp_path, data):
-    with pytest.raises(RecordError, match=r"sharegpt\.jsonl:4: conversations\[2\]\.from"):
+    with pytest.raises(RecordError, match=r"sharegpt\.jsonl:5: conversations\[1\]\.value: call list is not JSON"):
         convert(data / "sharegpt.jsonl", tmp_path / "o.jsonl", "sharegpt", "trl", Rejects(strict=True))
 
 

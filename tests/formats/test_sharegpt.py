@@ -1,13 +1,20 @@
 import json
 
-from funreason.formats import write
-from funreason.records import ToolCall
+from funreason.formats import read, write
+from funreason.formats.turns import TRAILING
+from funreason.records import Rejects, ToolCall
 
 
-def test_reads_llamafactory_function_calls(read_file):
+def test_every_assistant_turn_is_a_sample_with_the_turns_before_as_history(read_file):
     samples, rejects, path = read_file("sharegpt.jsonl", "sharegpt")
 
-    multi, parallel, statement = samples
+    assert [s.id for s in samples] == ["sharegpt-0-t1", "sharegpt-0-t3", "sharegpt-0-t5", "sharegpt-1", "sharegpt-2", "sharegpt-3"]
+    first, statement, multi, parallel, haiku, dangling = samples
+    assert first.messages == [{"role": "user", "content": "I need the area of a rectangle 5 by 3."}]
+    assert first.answer == [ToolCall(name="calculate_area", arguments={"shape": "rectangle", "dimensions": [5, 3]})]
+    # A text turn after a tool result is a statement sample of its own.
+    assert [m["role"] for m in statement.messages] == ["user", "assistant", "tool"]
+    assert statement.answer == "The area is 15 square units."
     assert [m["role"] for m in multi.messages] == ["user", "assistant", "tool", "assistant", "user"]
     assert multi.messages[1]["tool_calls"][0]["function"] == {
         "name": "calculate_area",
@@ -20,14 +27,95 @@ def test_reads_llamafactory_function_calls(read_file):
 
     assert parallel.messages[0] == {"role": "system", "content": "You are a geometry assistant."}
     assert len(parallel.calls) == 2 and parallel.reasoning == ""
-    assert statement.answer == "Soft rain on the roof." and statement.reasoning == "No tool writes poems."
-    assert statement.tools == []
+    assert haiku.answer == "Soft rain on the roof." and haiku.reasoning == "No tool writes poems."
+    assert haiku.tools == []
+    # A trailing tool result belongs to no sample: counted as a note, not dropped in silence.
+    assert dangling.calls[0].arguments == {"shape": "square", "dimensions": [3]}
+    assert rejects.notes == {TRAILING: 1}
 
+    assert rejects.count == 1
+    assert rejects.examples[0].startswith(f"{path}:5: conversations[1].value: call list is not JSON")
+
+
+def test_an_unreadable_turn_loses_itself_and_the_targets_after_it_in_one_counted_reject(tmp_path):
+    turns = [
+        {"from": "human", "value": "Area of a 2 by 3 rectangle, then of a circle of radius 1?"},
+        {"from": "gpt", "value": "Sure."},
+        {"from": "function_call", "value": "calculate_area(shape='rectangle')"},
+        {"from": "observation", "value": '{"area": 6}'},
+        {"from": "function_call", "value": '{"name": "calculate_area", "arguments": {"shape": "circle"}}'},
+        {"from": "observation", "value": '{"area": 3.14}'},
+        {"from": "gpt", "value": "6 and 3.14."},
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"id": "r", "conversations": turns}) + "\n")
+    rejects = Rejects(tmp_path / "rejects.jsonl")
+    with rejects:
+        assert [s.id for s in read(path, "sharegpt", rejects)] == ["r-t1"]
+    assert rejects.count == 3  # turns 2, 4 and 6: one reject line, three units
+    logged = json.loads((tmp_path / "rejects.jsonl").read_text())
+    assert logged["units"] == 3
+    assert logged["error"].startswith("conversations[2].value: call list is not JSON")
+    assert logged["error"].endswith("; the 2 later target turn(s) need it as history")
+
+
+def test_a_call_written_as_text_before_a_tool_result_is_refused_not_trained_as_a_statement(tmp_path):
+    # glaive_toolcall_zh_demo.json rows 197 and 293 hold such a turn (a call translated as prose).
+    turns = [
+        {"from": "human", "value": "20% off 200 dollars?"},
+        {"from": "gpt", "value": "AI 计算折扣: {\"原价\": 200, \"折扣百分比\": 20}"},
+        {"from": "observation", "value": '{"discounted_price": 160}'},
+        {"from": "gpt", "value": "160 dollars."},
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"conversations": turns}) + "\n")
+    rejects = Rejects()
+    assert list(read(path, "sharegpt", rejects)) == []
     assert rejects.count == 2
-    assert rejects.examples[0] == (
-        f"{path}:4: conversations[2].from: the last turn must be 'gpt' or 'function_call', found 'observation'"
-    )
-    assert rejects.examples[1].startswith(f"{path}:5: conversations[1].value: call list is not JSON")
+    assert "conversations[1]: a tool result follows this text turn, which makes no call" in rejects.examples[0]
+
+
+def test_toolace_tools_in_the_system_prompt_and_python_calls(data):
+    rejects = Rejects()
+    samples = list(read(data / "toolace.jsonl", "sharegpt", rejects))
+    assert [s.id for s in samples] == ["toolace-0-t1", "toolace-0-t3", "toolace-1", "toolace-2"]
+    call, statement = samples[0], samples[1]
+    assert [t["name"] for t in call.tools] == ["newAddress", "getBalance"]
+    # ToolACE writes `required` beside `parameters` (and `"required": null`): it is moved in.
+    assert call.tools[1]["parameters"]["required"] == ["address"]
+    assert call.answer == [ToolCall(name="newAddress", arguments={"password": "securePassword123"})]
+    assert [m["role"] for m in statement.messages] == ["system", "user", "assistant", "tool"]
+    assert statement.answer.startswith("Your new Ethereum address")
+    assert samples[2].answer == [ToolCall(name="getBalance", arguments={"address": "0x1"}), ToolCall(name="newAddress", arguments={"password": "p"})]
+    assert samples[3].answer == "[Note] I cannot do that."  # text that only looks like a list stays text
+    # ToolACE's "Weather API" cannot be read as a python call: a counted reject that says why.
+    assert rejects.count == 1
+    assert "tool names ['Weather API'] cannot be written in python call syntax" in rejects.examples[0]
+
+
+def test_hermes_tags_are_refused_with_a_pointer(tmp_path):
+    row = {"conversations": [
+        {"from": "system", "value": "<tools>\n[{'name': 'f', 'parameters': {}}]\n</tools>"},
+        {"from": "human", "value": "Call f."},
+        {"from": "gpt", "value": "<tool_call>\n{'name': 'f', 'arguments': {}}\n</tool_call>"},
+    ]}  # fmt: skip
+    path = tmp_path / "hermes.jsonl"
+    path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "tools": "[]"}) + "\n")
+    rejects = Rejects()
+    assert list(read(path, "sharegpt", rejects)) == []
+    assert rejects.examples == [
+        f"{path}:1: system: a <tools> block is Hermes function calling: read this file with --from hermes",
+        f"{path}:2: conversations[2].value: a <tool_call> block is Hermes function calling: read this file with --from hermes",
+    ]
+
+
+def test_an_empty_call_list_is_a_reject(tmp_path):
+    row = {"conversations": [{"from": "human", "value": "Hi"}, {"from": "function_call", "value": "[]"}]}
+    path = tmp_path / "empty.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    rejects = Rejects()
+    assert list(read(path, "sharegpt", rejects)) == []
+    assert rejects.examples == [f"{path}:1: conversations[1]: an empty call list is not an answer: give at least one call, or a statement string for 'no call'"]
 
 
 def test_writer_shape(tmp_path, samples, weather):

@@ -1,10 +1,14 @@
 """Outside dataset formats, read into and written from the canonical `Sample`.
 
-Readers: `bfcl`, `native`, `openai`, `sharegpt`, `tooln1`, `xlam`; writers: `native`, `openai`,
-`sharegpt`, `trl`. A reader is `read(path, rejects) -> Iterator[Sample]` and never stops on a bad
-row: the row goes to `rejects` as `file:line: <field>: <problem>`. A writer is
-`write(samples, path) -> int` (rows written). `openai`, `sharegpt` and `native` round-trip:
-`read(write(samples)) == samples` for the fields each carries (see each module).
+Readers: `bfcl`, `glaive`, `hermes`, `llamafactory`, `native`, `openai`, `sharegpt`, `tooln1`,
+`xlam`, and `auto` (`sniff` tells the format from the first rows, or refuses); writers: `native`,
+`openai`, `sharegpt`, `trl`. A reader is `read(source, rejects) -> Iterator[Sample]`, where the
+source is a JSON/JSONL, Parquet or Arrow file, `-` (standard input) or `hf:<owner>/<name>` (see
+`sources`), and never stops on a bad row: the row goes to `rejects` as `file:line: <field>:
+<problem>`. The conversation readers (`sharegpt`, `hermes`, `glaive`, `llamafactory`) make one
+sample per assistant turn (see `turns`). A writer is `write(samples, path) -> int` (rows written).
+`openai`, `sharegpt` and `native` round-trip: `read(write(samples)) == samples` for the fields
+each carries (see each module).
 """
 
 from __future__ import annotations
@@ -12,15 +16,32 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from funreason.formats import bfcl, native, openai_chat, sharegpt, tooln1, trl, xlam
+from funreason.formats import (
+    bfcl,
+    glaive,
+    hermes,
+    llamafactory,
+    native,
+    openai_chat,
+    sharegpt,
+    tooln1,
+    trl,
+    xlam,
+)
 from funreason.formats.rows import NO_CALL_STATEMENT
+from funreason.formats.sniff import sniff
+from funreason.formats.sources import Source, open_source
 from funreason.records import Rejects, Sample
 
-Reader = Callable[[str | Path, Rejects], Iterator[Sample]]
+Reader = Callable[[str | Path | Source, Rejects], Iterator[Sample]]
 Writer = Callable[[Iterable[Sample], str | Path], int]
+AUTO = "auto"
 
 READERS: dict[str, Reader] = {
     "bfcl": bfcl.read,
+    "glaive": glaive.read,
+    "hermes": hermes.read,
+    "llamafactory": llamafactory.read,
     "native": native.read,
     "openai": openai_chat.read,
     "sharegpt": sharegpt.read,
@@ -34,7 +55,10 @@ WRITERS: dict[str, Writer] = {
     "trl": trl.write,
 }
 
-__all__ = ["NO_CALL_STATEMENT", "READERS", "WRITERS", "convert", "read", "reader", "write", "writer"]
+__all__ = [
+    "AUTO", "NO_CALL_STATEMENT", "READERS", "WRITERS", "Source", "convert", "open_source", "read", "reader",
+    "sniff", "write", "writer",
+]  # fmt: skip
 
 
 def reader(name: str) -> Reader:
@@ -47,9 +71,13 @@ def writer(name: str) -> Writer:
     return _lookup(WRITERS, name, "output", READERS)
 
 
-def read(path: str | Path, fmt: str, rejects: Rejects | None = None) -> Iterator[Sample]:
-    """Stream `Sample`s from `path` in format `fmt`; without `rejects` the first bad row raises."""
-    return reader(fmt)(path, rejects if rejects is not None else Rejects(strict=True))
+def read(source: str | Path | Source, fmt: str, rejects: Rejects | None = None) -> Iterator[Sample]:
+    """Stream `Sample`s from `source` in format `fmt` (`auto`: sniffed); without `rejects` the first bad row raises."""
+    if fmt != AUTO:
+        reader(fmt)  # an unknown name fails before the source is opened
+    source = open_source(source)
+    read_fn = reader(sniff(source)[0] if fmt == AUTO else fmt)
+    return read_fn(source, rejects if rejects is not None else Rejects(strict=True))
 
 
 def write(samples: Iterable[Sample], path: str | Path, fmt: str) -> int:
@@ -58,25 +86,31 @@ def write(samples: Iterable[Sample], path: str | Path, fmt: str) -> int:
 
 
 def convert(
-    source: str | Path, output: str | Path, from_format: str, to_format: str, rejects: Rejects | None = None
+    source: str | Path | Source,
+    output: str | Path,
+    from_format: str,
+    to_format: str,
+    rejects: Rejects | None = None,
 ) -> int:
-    """Convert `source` (format `from_format`) into `output` (format `to_format`), streaming.
+    """Convert `source` (format `from_format`, or `auto`) into `output` (format `to_format`), streaming.
 
-    Bad input rows go to `rejects` (count them with `rejects.count`); without `rejects` the first
-    one raises `RecordError`. Both format names are checked before anything is read or written.
-    Returns the number of samples written.
+    Bad input rows go to `rejects` (count them with `rejects.count`, tolerated ones in
+    `rejects.notes`); without `rejects` the first one raises `RecordError`. Both format names are
+    checked before anything is read or written. Returns the number of samples written.
     """
-    read_fn, write_fn = reader(from_format), writer(to_format)
-    if not Path(source).is_file():
-        raise FileNotFoundError(f"input file not found: {source}")
-    if Path(output).resolve() == Path(source).resolve():
+    write_fn = writer(to_format)
+    if from_format != AUTO:
+        reader(from_format)
+    source = open_source(source)
+    if source.path is not None and Path(output).resolve() == source.path.resolve():
         # The writer truncates its file before the reader gets to it: the input would be lost.
         raise ValueError(f"output {output} is the input file; write to another path")
-    return write_fn(read_fn(source, rejects if rejects is not None else Rejects(strict=True)), output)
+    return write_fn(read(source, from_format, rejects if rejects is not None else Rejects(strict=True)), output)
 
 
 def _lookup(table: dict, name: str, kind: str, other: dict) -> Callable:
     if name in table:
         return table[name]
     hint = f" ('{name}' can only be {'read' if kind == 'output' else 'written'})" if name in other else ""
-    raise ValueError(f"unknown {kind} format '{name}'{hint}; known {kind} formats: {', '.join(sorted(table))}")
+    known = ", ".join(sorted(table) + ([AUTO] if kind == "input" else []))
+    raise ValueError(f"unknown {kind} format '{name}'{hint}; known {kind} formats: {known}")

@@ -23,27 +23,29 @@ from pathlib import Path
 from typing import Any
 
 from funreason.formats.rows import NO_CALL_STATEMENT, check_messages, need, read_rows
+from funreason.formats.sources import Source, open_source
 from funreason.records import Rejects, Sample, ToolCall, iter_json_objects
 from funreason.schema import normalize_tools
 
 SOURCE = "bfcl"
 
 
-def read(path: str | Path, rejects: Rejects, answers: str | Path | None = None) -> Iterator[Sample]:
+def read(path: str | Path | Source, rejects: Rejects, answers: str | Path | None = None) -> Iterator[Sample]:
     """Stream `Sample`s from a BFCL question file.
 
     `answers` is the possible-answer file; by default `possible_answer/<name>` beside `path`, which
-    irrelevance files need not have.
+    irrelevance files need not have (nor do standard input and hub sources, which have no folder).
     """
-    path = Path(path)
-    answers_path = Path(answers) if answers else path.parent / "possible_answer" / path.name
-    if answers_path.exists():
+    source = open_source(path)
+    beside = source.path.parent / "possible_answer" / source.path.name if source.path else None
+    answers_path = Path(answers) if answers else beside
+    if answers_path is not None and answers_path.exists():
         ground_truth = _load_ground_truth(answers_path, rejects)
     elif answers is not None:
         raise FileNotFoundError(f"BFCL possible-answer file not found: {answers_path}")
     else:
         ground_truth = {}
-    return read_rows(path, rejects, partial(from_row, ground_truth=ground_truth, answers_path=answers_path))
+    return read_rows(source, rejects, partial(from_row, ground_truth=ground_truth, answers_path=answers_path))
 
 
 def from_row(
@@ -67,7 +69,9 @@ def from_row(
         answer = answer_from_ground_truth(ground_truth[entry_id], functions)
     elif category.startswith("live_relevance"):
         raise ValueError("ground_truth: relevance entries have no possible answer (any call passes)")
-    elif answers_path is not None and not answers_path.exists():
+    elif answers_path is None:
+        raise ValueError("ground_truth: no possible-answer file (this source has no folder to find one in)")
+    elif not answers_path.exists():
         raise ValueError(f"ground_truth: no possible-answer file {answers_path}")
     else:
         raise ValueError(f"ground_truth: no possible answer with id {entry_id!r} in {answers_path}")

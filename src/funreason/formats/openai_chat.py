@@ -6,6 +6,11 @@ object) become the answer; without them its content is a statement answer. The r
 block at the start of the content. Text beside `tool_calls` that is not reasoning has no place in a
 `Sample`; it is kept in `meta["assistant_content"]`. Earlier turns stay in `messages` as they are.
 
+`arguments` is a JSON string, as the API specifies (an object is accepted too). A string whose
+JSON content is again a string holding a JSON object (encoded twice, as OpenAI's own cookbook file
+`drone_training.jsonl` has it) is decoded twice, in the target and in earlier turns, and the row
+is counted in `Rejects.notes` (`TWICE_ENCODED`); earlier turns then hold the arguments encoded once.
+
 The writer emits the same shape: tool-call ids `call_0, call_1, ...`, `reasoning_content` when there
 is reasoning, `tools` in OpenAI's `{"type": "function", "function": ...}` form, and the sample's
 `id` and `source` as extra top-level keys, so `read(write(samples))` gives the samples back
@@ -20,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from funreason.calls import split_think
-from funreason.formats.rows import calls_from_json, check_messages, need, read_rows
+from funreason.formats.rows import Note, calls_from_json, check_messages, need, read_rows
 from funreason.records import Rejects, Sample, ToolCall, write_jsonl
 from funreason.schema import to_openai_tools
 
 SOURCE = "openai"
+TWICE_ENCODED = "rows whose tool-call arguments were JSON-encoded twice (decoded twice)"
 
 
 def read(path: str | Path, rejects: Rejects) -> Iterator[Sample]:
@@ -32,14 +38,15 @@ def read(path: str | Path, rejects: Rejects) -> Iterator[Sample]:
     return read_rows(path, rejects, from_row)
 
 
-def from_row(row: dict[str, Any], default_id: str) -> Sample:
+def from_row(row: dict[str, Any], default_id: str) -> Sample | list[Sample | Note]:
     messages = check_messages(need(row, "messages", list), "messages")
     if not messages or messages[-1]["role"] != "assistant":
         found = messages[-1]["role"] if messages else "no messages"
         raise ValueError(f"messages: the last turn must be the assistant's target turn (found {found!r})")
+    messages = [_encoded_once(message) for message in messages]
     *context, target = messages
     reasoning, answer, extra = assistant_target(target, f"messages[{len(messages) - 1}]")
-    return Sample(
+    sample = Sample(
         id=str(row.get("id") or default_id),
         source=row["source"] if isinstance(row.get("source"), str) else SOURCE,
         messages=context,
@@ -48,6 +55,33 @@ def from_row(row: dict[str, Any], default_id: str) -> Sample:
         answer=answer,
         meta={"assistant_content": extra} if extra else {},
     )
+    twice = any(new is not old for new, old in zip(messages, row["messages"], strict=True))
+    return [sample, Note(TWICE_ENCODED)] if twice else sample
+
+
+def _encoded_once(message: dict[str, Any]) -> dict[str, Any]:
+    """`message` with twice-encoded tool-call arguments decoded once (the same object if there are none)."""
+    calls = message.get("tool_calls")
+    if not isinstance(calls, list):
+        return message
+    fixed = [_call_encoded_once(call) for call in calls]
+    if all(new is old for new, old in zip(fixed, calls, strict=True)):
+        return message
+    return {**message, "tool_calls": fixed}
+
+
+def _call_encoded_once(call: Any) -> Any:
+    function = call.get("function") if isinstance(call, dict) else None
+    arguments = function.get("arguments") if isinstance(function, dict) else None
+    if not isinstance(arguments, str):
+        return call
+    try:
+        inner = json.loads(arguments)
+        if not isinstance(inner, str) or not isinstance(json.loads(inner), dict):
+            return call
+    except json.JSONDecodeError:
+        return call  # not twice-encoded; parsing the call reports what is wrong
+    return {**call, "function": {**function, "arguments": inner}}
 
 
 def assistant_target(message: dict[str, Any], label: str) -> tuple[str, list[ToolCall] | str, str]:

@@ -1,7 +1,9 @@
 """What every reader shares: the row loop that reports bad rows, and field access that names the field.
 
-A format module supplies `from_row(row, default_id) -> Sample`, which raises `ValueError` (or
-pydantic's `ValidationError`) naming the bad field; `read_rows` streams a file through it and sends
+A format module supplies `from_row(row, default_id)`, which returns a `Sample`, or for a format
+whose row holds several targets (a conversation) a list of `Sample`s, `Note`s and exceptions (the
+targets it lost, see `LostTurns`); it raises `ValueError` (or pydantic's `ValidationError`) naming
+the bad field when the whole row is unusable. `read_rows` streams a source through it and sends
 each failure to `Rejects` as `file:line: <field>: <problem>`, so one bad row never stops a run.
 Only structural problems are rejects here; whether an answer makes sense is FCDR's job.
 """
@@ -9,41 +11,72 @@ Only structural problems are rejects here; whether an answer makes sense is FCDR
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from funreason.calls import CallParseError, parse_calls
-from funreason.records import Rejects, Sample, ToolCall, describe_validation_error, iter_json_objects
+from funreason.formats.sources import Source, open_source
+from funreason.records import Rejects, Sample, ToolCall, describe_validation_error
 
-FromRow = Callable[[dict[str, Any], str], Sample]
+
+@dataclass(frozen=True)
+class Note:
+    """A row read through a documented tolerance; counted in `Rejects.notes` under `what`."""
+
+    what: str
+
+
+class LostTurns(ValueError):
+    """Why some target turns of a row give no sample, and how many (`units`) are lost."""
+
+    def __init__(self, message: str, units: int):
+        super().__init__(message)
+        self.units = units
+
+
+RowResult = Sample | Sequence[Sample | Note | Exception]
+FromRow = Callable[[dict[str, Any], str], RowResult]
 
 # The answer given to "no call" samples whose source marks irrelevance without any text of its own
 # (BFCL's irrelevance categories, xLAM's or Tool-N1's empty answer lists).
 NO_CALL_STATEMENT = "None of the available functions can be used to answer this request."
 
 
-def read_rows(path: str | Path, rejects: Rejects, from_row: FromRow) -> Iterator[Sample]:
-    """Stream `Sample`s from a JSONL file (or one JSON array) through `from_row`.
+def read_rows(source: str | Path | Source, rejects: Rejects, from_row: FromRow) -> Iterator[Sample]:
+    """Stream `Sample`s from a source (see `sources.open_source`) through `from_row`.
 
-    `from_row` gets the row and a fallback id, `<file stem>-<record index>`, for formats that carry
-    none. A row it rejects goes to `rejects` located as `file:line` (or `file[index]`).
+    `from_row` gets the row and a fallback id, `<source stem>-<record index>`, for formats that
+    carry none. A row or target it rejects goes to `rejects` located as `file:line` (or
+    `file[index]`), counting the units it lost.
     """
-    path = Path(path)
-    for index, (where, row) in enumerate(iter_json_objects(path, rejects)):
+    source = open_source(source)
+    for index, (where, row) in enumerate(source.rows(rejects)):
         try:
             if not isinstance(row, dict):
                 raise ValueError(f"expected a JSON object, got {type(row).__name__}")
-            sample = from_row(row, f"{path.stem}-{index}")
-        except ValidationError as exc:
-            rejects.add(where, describe_validation_error(exc), row)
-            continue
+            result = from_row(row, f"{source.stem}-{index}")
         except (ValueError, TypeError, KeyError) as exc:
-            rejects.add(where, str(exc) or type(exc).__name__, row)
+            _reject(rejects, where, exc, row)
             continue
-        yield sample
+        for item in [result] if isinstance(result, Sample) else result:
+            if isinstance(item, Sample):
+                yield item
+            elif isinstance(item, Note):
+                rejects.note(item.what)
+            else:
+                _reject(rejects, where, item, row)
+
+
+def _reject(rejects: Rejects, where: str, error: Exception, row: Any) -> None:
+    if isinstance(error, ValidationError):
+        message = describe_validation_error(error)
+    else:
+        message = str(error) or type(error).__name__
+    rejects.add(where, message, row, units=getattr(error, "units", 1))
 
 
 def need(row: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str = "") -> Any:

@@ -1,91 +1,154 @@
-"""ShareGPT in LLaMA-Factory's function-calling form: read and write.
+"""ShareGPT in LLaMA-Factory's function-calling form, and ToolACE's: read and write.
 
-A row is `{"conversations": [{"from", "value"}], "system": str, "tools": <JSON string>}` with turns
-`human`, `gpt`, `function_call`, `observation` (and optionally a leading `system`). A
-`function_call` value is JSON: one `{"name", "arguments"}` object or a list of them (parallel
-calls). The last turn is the target and must be `gpt` (a statement answer) or `function_call`;
-earlier turns become OpenAI-style messages (`function_call` -> assistant `tool_calls`,
-`observation` -> `tool`).
+A row is `{"conversations": [{"from", "value"}], "system": str, "tools": <JSON string or list>}`
+with turns `human`, `gpt`, `function_call`, `observation` (`user`, `assistant`, `tool` and
+`system` turns are read too). A `function_call` value is JSON: one `{"name", "arguments"}` object
+or a list of them (parallel calls).
+
+Every assistant turn (`gpt`, `function_call`, `assistant`) is a target: the row gives one sample
+per assistant turn, whose history is every turn before it, tool results included (`turns`
+explains units, ids and what an unreadable turn costs). A row may name its targets in `"targets"`
+(turn indices), as this module's writer does.
+
+Tools come from `tools`. A row without a `tools` key may write them in its system prompt as a JSON
+list (ToolACE: "Here is a list of functions in JSON format that you can invoke:\\n[{...}]"). A
+text turn that is a python call list naming offered tools, `[f(a=1), g(b='x')]`, is a call turn
+(ToolACE writes its calls so; a tool name that is no python identifier cannot be read so, and the
+turn is rejected); any other text turn is a statement. Hermes tags (`<tools>`, `<tool_call>`) are
+refused, pointing to `--from hermes`.
 
 Reasoning travels as a `<think>\\n...\\n</think>\\n\\n` prefix of the `gpt`/`function_call` value:
 LLaMA-Factory strips that block from a function-call turn before parsing its JSON and puts it back
 in front of the rendered call (its `thought_words`), so the reasoning is trained, as FunReason wants.
 
-Not carried: tool-call ids (each turn's calls are numbered `call_0, ...` again on reading), text
-beside an earlier turn's tool calls, `tool_call_id`s. LLaMA-Factory wants user/observation and
+Not carried by the writer: tool-call ids (each turn's calls are numbered `call_0, ...` again on
+reading), text beside an earlier turn's tool calls. LLaMA-Factory wants user/observation and
 assistant turns to alternate, so the writer joins consecutive tool results into one observation
-(a JSON list of their contents). The sample's `id` and `source` ride as extra top-level keys.
+(a JSON list of their contents). The sample's `id` and `source` ride as extra top-level keys, and
+`"targets"` names the last turn, so reading the row back gives the sample back.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from funreason.calls import format_turn, split_think
-from funreason.formats.openai_chat import assistant_message
-from funreason.formats.rows import calls_from_json, need, read_rows
+from funreason.calls import CallParseError, format_turn, parse_calls, split_think
+from funreason.formats.rows import LostTurns, Note, calls_from_json, need, read_rows
+from funreason.formats.turns import Turn, assistant_turn, bad_turn, builder, message_turn, split
 from funreason.records import Rejects, Sample, ToolCall, write_jsonl
+from funreason.schema import normalize_tools
 
 SOURCE = "sharegpt"
 _ROLES = {"human": "user", "user": "user", "observation": "tool", "tool": "tool", "system": "system"}
 _ASSISTANT = {"gpt", "assistant", "function_call"}
 _TAGS = {"user": "human", "system": "system"}  # other non-assistant roles are written as they are
+_TOOL_LIST = re.compile(r"\[\s*\{")
+_NAMED_LIST = re.compile(r"\[\s*\{\s*[\"']name[\"']")
+_PYTHON_CALLS = re.compile(r"\[\s*([^\s(\[][^(]*?)\s*\(")
+HERMES_HINT = "Hermes function calling: read this file with --from hermes"
 
 
 def read(path: str | Path, rejects: Rejects) -> Iterator[Sample]:
-    """Stream `Sample`s from a ShareGPT JSON/JSONL file; malformed rows go to `rejects`."""
+    """Stream `Sample`s (one per assistant turn) from a ShareGPT source; bad rows and turns go to `rejects`."""
     return read_rows(path, rejects, from_row)
 
 
-def from_row(row: dict[str, Any], default_id: str) -> Sample:
-    turns = need(row, "conversations", list)
-    if not turns:
+def from_row(row: dict[str, Any], default_id: str) -> list[Sample | Note | Exception]:
+    """The samples of one conversation, one per target turn, and the targets it lost."""
+    raw_turns = need(row, "conversations", list)
+    if not raw_turns:
         raise ValueError("conversations: empty")
-    messages = [{"role": "system", "content": row["system"]}] if row.get("system") else []
-    for i, turn in enumerate(turns[:-1]):
-        messages.append(turn_to_message(turn, f"conversations[{i}]"))
-    label = f"conversations[{len(turns) - 1}]"
-    kind, value = _turn(turns[-1], label)
-    if kind not in _ASSISTANT:
-        raise ValueError(f"{label}.from: the last turn must be 'gpt' or 'function_call', found {kind!r}")
-    reasoning, answer = _assistant_value(kind, value, label)
-    if isinstance(answer, str) and not answer.strip():
-        raise ValueError(f"{label}.value: the target turn is empty")
-    return Sample(
-        id=str(row.get("id") or default_id),
-        source=row["source"] if isinstance(row.get("source"), str) else SOURCE,
-        messages=messages,
-        tools=row.get("tools"),  # a JSON string; `Sample` normalises it
-        reasoning=reasoning,
-        answer=answer,
-    )
+    units = max(1, sum(isinstance(t, dict) and t.get("from") in _ASSISTANT for t in raw_turns))
+    system = row.get("system")
+    if system is not None and not isinstance(system, str):
+        raise LostTurns(f"system: expected a string, got {type(system).__name__}", units)
+    try:
+        tools = _tools(row, system or _system_turn(raw_turns))
+    except ValueError as exc:
+        raise LostTurns(str(exc), units) from None
+    names = {tool["name"] for tool in tools}
+    try:
+        turns = [_turn(turn, f"conversations[{i}]", names) for i, turn in enumerate(raw_turns)]
+    except ValueError as exc:
+        raise LostTurns(str(exc), units) from None
+    source = row["source"] if isinstance(row.get("source"), str) else SOURCE
+    head = [{"role": "system", "content": system}] if system else []
+    return split(turns, str(row.get("id") or default_id), builder(source, tools, head), row.get("targets"))
 
 
 def turn_to_message(turn: Any, label: str) -> dict[str, Any]:
-    """One ShareGPT turn as an OpenAI-style message."""
-    kind, value = _turn(turn, label)
-    if kind in _ASSISTANT:
-        reasoning, answer = _assistant_value(kind, value, label)
-        return assistant_message(reasoning, answer)
-    if kind not in _ROLES:
-        raise ValueError(f"{label}.from: unknown role {kind!r}")
-    return {"role": _ROLES[kind], "content": value}
+    """One ShareGPT turn as an OpenAI-style message (raises `ValueError` naming the field)."""
+    parsed = _turn(turn, label, set())
+    if parsed.error:
+        raise ValueError(parsed.error)
+    assert parsed.message is not None
+    return parsed.message
 
 
-def _turn(turn: Any, label: str) -> tuple[str, str]:
+def tools_in_text(text: str, label: str) -> list[Any]:
+    """A JSON list of tools written inside a prompt (ToolACE's way); `[]` if there is none."""
+    decoder = json.JSONDecoder()
+    for match in _TOOL_LIST.finditer(text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except json.JSONDecodeError as exc:
+            if _NAMED_LIST.match(text, match.start()):
+                raise ValueError(f"{label}: the tool list in it is not JSON ({exc.msg})") from None
+            continue
+        if isinstance(value, list) and all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in value):
+            return value
+    return []
+
+
+def _tools(row: dict[str, Any], system: str) -> list[dict[str, Any]]:
+    if "tools" in row:
+        return normalize_tools(row["tools"])
+    if "<tools>" in system:
+        raise ValueError(f"system: a <tools> block is {HERMES_HINT}")
+    return normalize_tools(tools_in_text(system, "system"))
+
+
+def _system_turn(raw_turns: list[Any]) -> str:
+    first = raw_turns[0]
+    if isinstance(first, dict) and first.get("from") == "system" and isinstance(first.get("value"), str):
+        return first["value"]
+    return ""
+
+
+def _turn(turn: Any, label: str, names: set[str]) -> Turn:
     if not isinstance(turn, dict):
         raise ValueError(f"{label}: expected a turn object, got {type(turn).__name__}")
-    return need(turn, "from", str, f"{label}."), need(turn, "value", str, f"{label}.")
-
-
-def _assistant_value(kind: str, value: str, label: str) -> tuple[str, list[ToolCall] | str]:
+    kind, value = need(turn, "from", str, f"{label}."), need(turn, "value", str, f"{label}.")
+    if kind not in _ASSISTANT:
+        if kind not in _ROLES:
+            raise ValueError(f"{label}.from: unknown role {kind!r}")
+        return message_turn(label, _ROLES[kind], value)
     reasoning, rest = split_think(value)
-    if kind != "function_call":
-        return reasoning, rest
-    return reasoning, calls_from_json(rest, f"{label}.value")
+    try:
+        if kind == "function_call":
+            return assistant_turn(label, reasoning, calls_from_json(rest, f"{label}.value"))
+        if "<tool_call>" in rest:
+            raise ValueError(f"{label}.value: a <tool_call> block is {HERMES_HINT}")
+        return assistant_turn(label, reasoning, _python_calls(rest, names, f"{label}.value") or rest)
+    except ValueError as exc:
+        return bad_turn(label, str(exc), assistant=True)
+
+
+def _python_calls(text: str, names: set[str], label: str) -> list[ToolCall]:
+    """ToolACE's call turn: the whole text a python call list naming offered tools; [] for other text."""
+    match = _PYTHON_CALLS.match(text)
+    if not (match and match[1] in names and text.endswith("]")):
+        return []
+    try:
+        return parse_calls(text, "python")
+    except CallParseError as exc:
+        odd = sorted(name for name in names if not all(part.isidentifier() for part in name.split(".")))
+        hint = f" (tool names {odd} cannot be written in python call syntax)" if odd else ""
+        raise ValueError(f"{label}: {exc}{hint}") from None
 
 
 def write(samples: Iterable[Sample], path: str | Path) -> int:
@@ -104,6 +167,7 @@ def to_row(sample: Sample) -> dict[str, Any]:
     if system:
         row["system"] = system
     row["tools"] = json.dumps(sample.tools, ensure_ascii=False)
+    row["targets"] = [len(turns) - 1]
     return row
 
 

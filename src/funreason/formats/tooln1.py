@@ -14,7 +14,8 @@ read here (a JSON array or JSONL of rows):
 Also accepted: `"messages"` or `"prompt"` (a message list, or a string for one user turn) with the
 reply in `"response"`, `"completion"` (a string or a list of messages) or as a final assistant
 message. Tools come from `"tools"` (a list or its JSON string); without it, from the `<tools>`
-block of the system prompt (one JSON tool per line), which Tool-N1 prompts embed — the system text
+block of the system prompt (a list or one tool per line, JSON or a Python literal, as
+`hermes.tools_block` reads it), which Tool-N1 prompts embed — the system text
 itself is kept as it is. An empty answer list (Tool-N1's "no call" target) becomes
 `NO_CALL_STATEMENT`. Tool-N1's `id` names the subset, not the row; it is kept in
 `meta["tooln1_id"]` and the sample id is `<file stem>-<index>`.
@@ -22,20 +23,18 @@ itself is kept as it is. An empty answer list (Tool-N1's "no call" target) becom
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from funreason.calls import CallParseError, parse_calls, split_think
+from funreason.formats.hermes import tools_block
 from funreason.formats.rows import NO_CALL_STATEMENT, calls_from_json, check_messages, need, read_rows
 from funreason.formats.sharegpt import turn_to_message
 from funreason.records import Rejects, Sample, ToolCall
 
 SOURCE = "tooln1"
 _REPLY_KEYS = ("output", "response", "completion")
-_TOOLS_BLOCK = re.compile(r"<tools>(.*?)</tools>", re.DOTALL)
 
 
 def read(path: str | Path, rejects: Rejects) -> Iterator[Sample]:
@@ -121,20 +120,11 @@ def _reply_text(value: Any, label: str) -> str:
 
 
 def _tools_in_system(messages: list[dict[str, Any]]) -> list[Any]:
-    """Tools from a `<tools>` block in the system prompt: a JSON list, or one JSON tool per line."""
+    """Tools from the filled `<tools>` block of the first system prompt that has one."""
     for index, message in enumerate(messages):
         content = message.get("content")
-        if message["role"] != "system" or not isinstance(content, str):
-            continue
-        # The prompt may name the tags first ("within <tools></tools> XML tags"): take the filled block.
-        blocks = [b.strip() for b in _TOOLS_BLOCK.findall(content) if b.strip()]
-        if not blocks:
-            continue
-        label = f"messages[{index}].content: <tools> block"
-        try:
-            if blocks[-1].startswith("["):
-                return json.loads(blocks[-1])
-            return [json.loads(line) for line in blocks[-1].splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{label}: invalid JSON ({exc.msg})") from None
+        if message["role"] == "system" and isinstance(content, str):
+            tools = tools_block(content, f"messages[{index}].content")
+            if tools:
+                return tools
     return []
