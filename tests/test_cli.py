@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -108,3 +109,32 @@ def test_train_from_a_config_file_prints_its_summary(tiny_model_dir, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert "optimiser steps" in result.output and (tmp_path / "run" / "final" / "config.json").is_file()
+
+
+def test_convert_help_lists_every_reader_and_writer():
+    from funreason.formats import READERS, WRITERS
+
+    result = invoke("convert", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for name in [*READERS, *WRITERS, "auto"]:
+        assert name in text, name
+
+
+def test_convert_auto_from_standard_input_says_what_it_chose(tmp_path):
+    drone = Path(__file__).parent / "formats" / "data" / "drone_training.jsonl"
+    target = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["convert", "-", str(target), "--from", "auto", "--to", "sharegpt"], input=drone.read_text())
+    assert result.exit_code == 0, result.output
+    assert "--from auto: reading <stdin> as openai: messages with tool_calls (first 6 rows)" in result.output
+    assert "converted 6 samples openai -> sharegpt" in result.output
+    assert "note: 4 rows whose tool-call arguments were JSON-encoded twice" in result.output
+    assert len(target.read_text().splitlines()) == 6
+
+
+def test_convert_auto_refuses_clearly(tmp_path):
+    source = tmp_path / "x.jsonl"
+    source.write_text('{"text": "hello"}\n')
+    result = invoke("convert", source, tmp_path / "o.jsonl", "--from", "auto")
+    assert result.exit_code == 2
+    assert f"error: {source}: cannot tell the format from the first 1 rows; name it with --from" in result.output

@@ -58,11 +58,39 @@ def main(
     """funreason: FunReason's data refinement and SRML training for function calling."""
 
 
-def report_rejects(count: int, examples: list[str], rejects_path: Path | None = None) -> None:
-    """One line about malformed input, so a skipped record is never silent."""
+def report_rejects(
+    count: int, examples: list[str], rejects_path: Path | None = None, notes: dict[str, int] | None = None
+) -> None:
+    """One line about malformed input, so a skipped record is never silent; one per tolerance used."""
     if count:
         where = f", written to {rejects_path}" if rejects_path else ""
         console.print(f"[yellow]{count} malformed record(s) skipped[/]{where}; first: {examples[0]}", highlight=False)
+    for what, n in (notes or {}).items():
+        console.print(f"[yellow]note:[/] {n} {what}", highlight=False)
+
+
+SOURCE_HELP = (
+    "Input: a JSONL or JSON-array file, a Parquet or Arrow file (needs pyarrow), - for standard input, "
+    "or hf:OWNER/NAME[:SPLIT] for a Hugging Face hub dataset (needs funreason\\[hf])."
+)
+FROM_HELP = (
+    "Input format: bfcl, glaive, hermes, llamafactory, native, openai, sharegpt, tooln1, xlam, "
+    "or auto (told from the first rows, said on stderr)."
+)
+
+
+def open_input(source: str, from_format: str) -> tuple[Any, str]:
+    """The opened source and its format, sniffed (and said on stderr) for `auto`."""
+    from funreason.formats import AUTO, open_source, reader, sniff
+
+    if from_format != AUTO:
+        reader(from_format)  # a bad name fails before standard input is read
+    opened = open_source(source)
+    if from_format != AUTO:
+        return opened, from_format
+    fmt, why = sniff(opened)
+    console.print(f"--from auto: reading {opened.name} as {why}", highlight=False)
+    return opened, fmt
 
 
 @app.command()
@@ -84,31 +112,36 @@ def synth(
 @app.command()
 @user_errors
 def convert(
-    source: Annotated[Path, typer.Argument(help="Input file (JSONL, or a JSON array).", exists=True, dir_okay=False)],
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     output: Annotated[Path, typer.Argument(help="Output JSONL file.")],
-    from_format: Annotated[str, typer.Option("--from", help="Input format (see --help for the list).")] = "native",
-    to_format: Annotated[str, typer.Option("--to", help="Output format.")] = "native",
+    from_format: Annotated[str, typer.Option("--from", help=FROM_HELP)] = "native",
+    to_format: Annotated[str, typer.Option("--to", help="Output format: native, openai, sharegpt or trl.")] = "native",
     rejects_path: Annotated[
-        Path | None, typer.Option("--rejects", help="Where malformed records go [default: OUTPUT.rejects.jsonl].")
+        Path | None, typer.Option("--rejects", help="Where malformed records go \\[default: OUTPUT.rejects.jsonl].")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
-    """Convert a dataset between formats: xlam, bfcl, openai, sharegpt, tooln1, native -> openai, sharegpt, trl, native."""
+    """Convert a dataset between formats. Readers: auto, bfcl, glaive, hermes, llamafactory, native, openai,
+    sharegpt, tooln1, xlam (sharegpt, hermes, glaive and llamafactory give one sample per assistant turn).
+    Writers: native, openai, sharegpt, trl."""
     from funreason.formats import convert as convert_file
+    from funreason.formats import writer
     from funreason.records import Rejects
 
+    writer(to_format)
+    opened, from_format = open_input(source, from_format)
     rejects_path = rejects_path or output.with_suffix(".rejects.jsonl")
     with Rejects(rejects_path, strict=strict) as rejects:
-        written = convert_file(source, output, from_format, to_format, rejects)
+        written = convert_file(opened, output, from_format, to_format, rejects)
     out.print(f"converted {written} samples {from_format} -> {to_format}: {output}")
-    report_rejects(rejects.count, rejects.examples, rejects_path)
+    report_rejects(rejects.count, rejects.examples, rejects_path, rejects.notes)
 
 
 @app.command()
 @user_errors
 def stats(
-    source: Annotated[Path, typer.Argument(help="Dataset file.", exists=True, dir_okay=False)],
-    from_format: Annotated[str, typer.Option("--from", help="Input format.")] = "native",
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
+    from_format: Annotated[str, typer.Option("--from", help=FROM_HELP)] = "native",
     tokenizer: Annotated[
         str, typer.Option(help="Tokenizer to count tokens with: a model name, path or hub id.")
     ] = "smollm2-135m",
@@ -120,10 +153,11 @@ def stats(
     from funreason.records import Rejects
     from funreason.stats import dataset_stats, stats_markdown, stats_table
 
+    opened, from_format = open_input(source, from_format)
     rejects = Rejects()
-    table = dataset_stats(read_format(source, from_format, rejects), load_tokenizer(tokenizer))
+    table = dataset_stats(read_format(opened, from_format, rejects), load_tokenizer(tokenizer))
     out.print(stats_markdown(table) if markdown else stats_table(table))
-    report_rejects(rejects.count, rejects.examples)
+    report_rejects(rejects.count, rejects.examples, notes=rejects.notes)
 
 
 def endpoint_generator(endpoint: str | None, model: str | None, api_key: str, concurrency: int) -> Any:

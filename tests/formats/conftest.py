@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,15 @@ PARIS = ToolCall(name="get_weather", arguments={"city": "Paris"})
 def data() -> Path:
     """The folder of hand-written files, one per format, each in its published shape."""
     return Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def real_data() -> Path:
+    """The whole real files the checked-in excerpts come from (data/SOURCE.md), where this machine has them."""
+    folder = Path(os.environ.get("FUNREASON_REAL_DATA", "/work/shared/data/real"))
+    if not folder.is_dir():
+        pytest.skip(f"the real LLaMA-Factory files are not at {folder} (set FUNREASON_REAL_DATA)")
+    return folder
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funreason.formats import READERS, WRITERS, convert, read, write
+from funreason.formats.openai_chat import assistant_message
 from funreason.records import RecordError, Rejects, Sample, ToolCall
 
 ROUND_TRIP = ("openai", "sharegpt", "native")
@@ -88,10 +89,27 @@ _values = st.recursive(
 _calls = st.lists(st.builds(ToolCall, name=_names, arguments=st.dictionaries(_names, _values, max_size=3)), min_size=1, max_size=3)
 
 
+_reasoning = st.just("") | _text
+
+
+@st.composite
+def _history(draw) -> list[dict]:
+    """A conversation before the target: earlier calls with their results, answers, user turns."""
+    messages = [{"role": "system", "content": draw(_text)}] if draw(st.booleans()) else []
+    messages.append({"role": "user", "content": draw(_text)})
+    for _ in range(draw(st.integers(0, 2))):
+        messages.append(assistant_message(draw(_reasoning), draw(_calls)))
+        messages.append({"role": "tool", "content": draw(_text)})
+        if draw(st.booleans()):
+            messages.append(assistant_message(draw(_reasoning), draw(_text)))
+            messages.append({"role": "user", "content": draw(_text)})
+    return messages
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(reasoning=st.just("") | _text, answer=_calls | _text, query=_text, fmt=st.sampled_from(ROUND_TRIP))
-def test_round_trip_property(tmp_path, weather, reasoning, answer, query, fmt):
-    messages = [{"role": "user", "content": query}]
+@given(reasoning=_reasoning, answer=_calls | _text, messages=_history(), fmt=st.sampled_from(ROUND_TRIP))
+def test_round_trip_property(tmp_path, weather, reasoning, answer, messages, fmt):
+    """native -> fmt -> native gives the sample back, multi-turn history with tool results included."""
     sample = Sample(id="p", source="prop", messages=messages, tools=[weather], reasoning=reasoning, answer=answer)
     path = tmp_path / f"prop.{fmt}.jsonl"
     write([sample], path, fmt)

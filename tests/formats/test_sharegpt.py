@@ -1,8 +1,45 @@
 import json
+from collections import Counter
+
+import pytest
 
 from funreason.formats import read, write
 from funreason.formats.turns import TRAILING
 from funreason.records import Rejects, ToolCall
+
+
+def _turn_counts(path) -> tuple[int, int]:
+    """Target turns (the unit: gpt and function_call turns) and function_call turns, from the raw JSON."""
+    kinds = Counter(turn["from"] for row in json.loads(path.read_text()) for turn in row["conversations"])
+    return kinds["gpt"] + kinds["function_call"], kinds["function_call"]
+
+
+def _read_counted(path):
+    units, calls = _turn_counts(path)
+    rejects = Rejects()
+    samples = list(read(path, "sharegpt", rejects))
+    assert len(samples) + rejects.count == units  # nothing lost in silence
+    assert len({s.id for s in samples}) == len(samples)
+    return samples, rejects, calls
+
+
+@pytest.mark.parametrize(("name", "lost"), [("glaive_toolcall_en_demo.json", 0), ("glaive_toolcall_zh_demo.json", 6)])
+def test_real_llamafactory_rows_give_every_turn(data, name, lost):
+    samples, rejects, calls = _read_counted(data / name)
+    assert sum(s.is_call for s in samples) == calls  # every function_call turn is a call sample
+    assert rejects.count == lost and not rejects.notes  # zh: rows 197 and 293 write a call as text
+    for sample in samples:
+        roles = [m["role"] for m in sample.messages]
+        assert roles[-1] in ("user", "tool") and roles.count("tool") == sum(
+            1 for m in sample.messages if m["role"] == "assistant" and m.get("tool_calls")
+        )
+
+
+def test_the_whole_real_demo_files_give_a_call_sample_per_function_call_turn(real_data):
+    found = [_read_counted(real_data / f"glaive_toolcall_{lang}_demo.json") for lang in ("en", "zh")]
+    assert [len(samples) for samples, _, _ in found] == [957, 934]
+    assert [rejects.count for _, rejects, _ in found] == [0, 6]
+    assert sum(sum(s.is_call for s in samples) for samples, _, _ in found) == sum(c for _, _, c in found) == 427
 
 
 def test_every_assistant_turn_is_a_sample_with_the_turns_before_as_history(read_file):

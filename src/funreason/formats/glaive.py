@@ -16,7 +16,8 @@ Every assistant turn is a target, one sample per turn (`turns` explains units an
 
 Tools are the JSON objects written one after another in the system text; a system prompt without
 any ("with no access to external functions") offers none. The system text, without its `SYSTEM:`
-marker, is kept as the system message, tool list included.
+marker, is kept as the system message, tool list included. Other top-level keys are kept in
+`meta["unread"]`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from funreason.calls import CallParseError, parse_calls
-from funreason.formats.rows import LostTurns, Note, need, read_rows
+from funreason.formats.rows import LostTurns, Note, need, read_rows, unread
 from funreason.formats.turns import Turn, assistant_turn, bad_turn, builder, message_turn, split
 from funreason.records import Rejects, Sample, ToolCall
 from funreason.schema import normalize_tools
@@ -76,7 +77,8 @@ def from_row(row: dict[str, Any], default_id: str) -> list[Sample | Note | Excep
         if tolerated:
             notes.append(Note(APOSTROPHES))
     head = [{"role": "system", "content": system}] if system else []
-    return [*split(turns, str(row.get("id") or default_id), builder(SOURCE, tools, head)), *notes]
+    meta = unread(row, {"id", "system", "chat"})
+    return [*split(turns, str(row.get("id") or default_id), builder(SOURCE, tools, head, meta)), *notes]
 
 
 def tools_in_system(system: str) -> list[Any]:

@@ -12,7 +12,8 @@ A row is a conversation, `{"conversations": [{"from", "value"}]}` (ShareGPT turn
 - tool results in `<tool_response>...</tool_response>` blocks of a `tool` turn, one tool message
   per block (a turn without blocks is one result as it is).
 Every assistant turn is a target, one sample per turn (`turns` explains units and ids). The system
-text is kept as it is, tool list included.
+text is kept as it is, tool list included; other top-level keys (hermes-function-calling-v1's
+`category`, `task`, ...) in `meta["unread"]`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from funreason.calls import CallParseError, parse_calls, split_think
-from funreason.formats.rows import LostTurns, Note, read_rows
+from funreason.formats.rows import LostTurns, Note, read_rows, unread
 from funreason.formats.turns import Turn, assistant_turn, bad_turn, builder, message_turn, split
 from funreason.records import Rejects, Sample
 from funreason.schema import normalize_tools
@@ -59,7 +60,8 @@ def from_row(row: dict[str, Any], default_id: str) -> list[Sample | Note | Excep
         raise LostTurns(str(exc), units) from None
     turns = [turn for role, text, label in pairs for turn in _turns(role, text, label)]
     head = [{"role": "system", "content": row["system"]}] if isinstance(row.get("system"), str) and row["system"] else []
-    return split(turns, str(row.get("id") or default_id), builder(SOURCE, tools, head), row.get("targets"))
+    meta = unread(row, {"id", key, "system", "tools", "targets"})
+    return split(turns, str(row.get("id") or default_id), builder(SOURCE, tools, head, meta), row.get("targets"))
 
 
 def tools_block(text: str, label: str) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ string is one text part. An assistant message's reasoning part becomes the reaso
 tool_call parts the calls, its text the statement, or beside calls the text kept in
 `meta["assistant_content"]` (history: the message content). Two text or two reasoning parts in one
 message, or a part of another type (image, ...), make the message unreadable: there is no one way
-to join them. Every assistant message is a target, one sample per message (`turns`).
+to join them. Every assistant message is a target, one sample per message (`turns`). Other
+top-level keys are kept in `meta["unread"]`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from funreason.formats.rows import LostTurns, Note, calls_from_json, check_messages, need, read_rows
+from funreason.formats.rows import LostTurns, Note, calls_from_json, check_messages, need, read_rows, unread
 from funreason.formats.turns import Turn, assistant_turn, bad_turn, builder, message_turn, split
 from funreason.records import Rejects, Sample
 from funreason.schema import normalize_tools
@@ -40,7 +41,8 @@ def from_row(row: dict[str, Any], default_id: str) -> list[Sample | Note | Excep
     except ValueError as exc:
         raise LostTurns(str(exc), units) from None
     turns = [_turn(message, f"messages[{i}]") for i, message in enumerate(messages)]
-    return split(turns, str(row.get("id") or default_id), builder(SOURCE, tools), row.get("targets"))
+    meta = unread(row, {"id", "messages", "tools", "targets"})
+    return split(turns, str(row.get("id") or default_id), builder(SOURCE, tools, meta=meta), row.get("targets"))
 
 
 def _turn(message: dict[str, Any], label: str) -> Turn:

@@ -4,7 +4,8 @@ The last message is the target assistant turn. Its `tool_calls` (arguments as a 
 object) become the answer; without them its content is a statement answer. The reasoning comes from
 `reasoning_content` (or `reasoning`, as some servers name it), else from a `<think>...</think>`
 block at the start of the content. Text beside `tool_calls` that is not reasoning has no place in a
-`Sample`; it is kept in `meta["assistant_content"]`. Earlier turns stay in `messages` as they are.
+`Sample`; it is kept in `meta["assistant_content"]`. Earlier turns stay in `messages` as they are;
+other top-level keys of the row (`parallel_tool_calls`, ...) in `meta["unread"]`.
 
 `arguments` is a JSON string, as the API specifies (an object is accepted too). A string whose
 JSON content is again a string holding a JSON object (encoded twice, as OpenAI's own cookbook file
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from funreason.calls import split_think
-from funreason.formats.rows import Note, calls_from_json, check_messages, need, read_rows
+from funreason.formats.rows import Note, calls_from_json, check_messages, need, read_rows, unread
 from funreason.records import Rejects, Sample, ToolCall, write_jsonl
 from funreason.schema import to_openai_tools
 
@@ -53,7 +54,7 @@ def from_row(row: dict[str, Any], default_id: str) -> Sample | list[Sample | Not
         tools=row.get("tools"),  # `Sample` normalises any tool dialect (OpenAI's included)
         reasoning=reasoning,
         answer=answer,
-        meta={"assistant_content": extra} if extra else {},
+        meta={**unread(row, {"id", "source", "messages", "tools"}), **({"assistant_content": extra} if extra else {})},
     )
     twice = any(new is not old for new, old in zip(messages, row["messages"], strict=True))
     return [sample, Note(TWICE_ENCODED)] if twice else sample

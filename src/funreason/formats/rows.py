@@ -103,6 +103,15 @@ def calls_from_json(value: Any, label: str) -> list[ToolCall]:
         raise ValueError(f"{label}: {exc}") from None
 
 
+UNREAD = "unread"  # meta key: the row's top-level keys its format does not read, kept as they were
+
+
+def unread(row: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """`{"unread": {key: value}}` for the keys of `row` outside `known` (`{}` if none), for `Sample.meta`."""
+    rest = {key: value for key, value in row.items() if key not in known}
+    return {UNREAD: rest} if rest else {}
+
+
 def check_messages(messages: Any, label: str) -> list[dict[str, Any]]:
     """A list of chat turns, each an object with a string `role`."""
     if not isinstance(messages, list):

@@ -8,7 +8,7 @@ or a list of them (parallel calls).
 Every assistant turn (`gpt`, `function_call`, `assistant`) is a target: the row gives one sample
 per assistant turn, whose history is every turn before it, tool results included (`turns`
 explains units, ids and what an unreadable turn costs). A row may name its targets in `"targets"`
-(turn indices), as this module's writer does.
+(turn indices), as this module's writer does. Other top-level keys are kept in `meta["unread"]`.
 
 Tools come from `tools`. A row without a `tools` key may write them in its system prompt as a JSON
 list (ToolACE: "Here is a list of functions in JSON format that you can invoke:\\n[{...}]"). A
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from funreason.calls import CallParseError, format_turn, parse_calls, split_think
-from funreason.formats.rows import LostTurns, Note, calls_from_json, need, read_rows
+from funreason.formats.rows import LostTurns, Note, calls_from_json, need, read_rows, unread
 from funreason.formats.turns import Turn, assistant_turn, bad_turn, builder, message_turn, split
 from funreason.records import Rejects, Sample, ToolCall, write_jsonl
 from funreason.schema import normalize_tools
@@ -77,7 +77,8 @@ def from_row(row: dict[str, Any], default_id: str) -> list[Sample | Note | Excep
         raise LostTurns(str(exc), units) from None
     source = row["source"] if isinstance(row.get("source"), str) else SOURCE
     head = [{"role": "system", "content": system}] if system else []
-    return split(turns, str(row.get("id") or default_id), builder(source, tools, head), row.get("targets"))
+    meta = unread(row, {"id", "source", "conversations", "system", "tools", "targets"})
+    return split(turns, str(row.get("id") or default_id), builder(source, tools, head, meta), row.get("targets"))
 
 
 def turn_to_message(turn: Any, label: str) -> dict[str, Any]:

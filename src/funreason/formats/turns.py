@@ -72,11 +72,12 @@ def bad_turn(label: str, error: str, assistant: bool) -> Turn:
 
 
 def builder(
-    source: str, tools: list[dict[str, Any]], system: list[dict[str, Any]] | None = None
+    source: str, tools: list[dict[str, Any]], system: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None
 ) -> Callable[[str, list[dict[str, Any]], Target], Sample]:
-    """The `build` of `split` for a row: its source, its (normalised) tools, any system message first."""
+    """The `build` of `split` for a row: its source, (normalised) tools, any system message first, its meta."""
 
     def build(sample_id: str, history: list[dict[str, Any]], target: Target) -> Sample:
+        beside = {"assistant_content": target.beside} if target.beside else {}
         return Sample(
             id=sample_id,
             source=source,
@@ -84,18 +85,10 @@ def builder(
             tools=tools,
             reasoning=target.reasoning,
             answer=target.answer,
-            meta={"assistant_content": target.beside} if target.beside else {},
+            meta={**(meta or {}), **beside},
         )
 
     return build
-
-
-def count_targets(turns: Sequence[Turn], targets: Any = None) -> int:
-    """How many units a row of these turns is worth (for a reject of the whole row)."""
-    try:
-        return max(1, len(_target_indices(turns, targets)))
-    except ValueError:
-        return max(1, sum(turn.assistant for turn in turns))
 
 
 def split(
@@ -105,7 +98,10 @@ def split(
     targets: Any = None,
 ) -> list[Sample | Note | Exception]:
     """One `build(sample_id, history, target)` per target turn, or the reject that lost it."""
-    indices = _target_indices(turns, targets)
+    try:
+        indices = _target_indices(turns, targets)
+    except ValueError as exc:  # a bad `targets` loses every assistant turn of the row
+        raise LostTurns(str(exc), max(1, sum(turn.assistant for turn in turns))) from None
     if not indices:
         raise ValueError("no assistant turn: nothing to train on")
     _check_tool_results(turns)
