@@ -26,8 +26,8 @@ class _Section(BaseModel):
 
 
 class DataSection(_Section):
-    source: str = Field("synth", description="'synth' (offline generator) or a dataset file.")
-    format: str = Field("native", description="Format of the file: xlam, bfcl, openai, sharegpt, tooln1, native.")
+    source: str = Field("synth", description="'synth' (offline generator), a dataset file, or hf:<owner>/<name>.")
+    format: str = Field("native", description="Format of the data (see `funreason convert --help`), or auto.")
     samples: int = Field(2000, ge=1, description="Samples to generate (synth) or to take from the file.")
     fault_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of calls corrupted on purpose (demo).")
 

@@ -115,7 +115,7 @@ def test_a_call_written_as_text_before_a_tool_result_is_refused_not_trained_as_a
 def test_toolace_tools_in_the_system_prompt_and_python_calls(data):
     rejects = Rejects()
     samples = list(read(data / "toolace.jsonl", "sharegpt", rejects))
-    assert [s.id for s in samples] == ["toolace-0-t1", "toolace-0-t3", "toolace-1", "toolace-2"]
+    assert [s.id for s in samples] == ["toolace-0-t1", "toolace-0-t3", "toolace-1", "toolace-2", "toolace-3"]
     call, statement = samples[0], samples[1]
     assert [t["name"] for t in call.tools] == ["newAddress", "getBalance"]
     # ToolACE writes `required` beside `parameters` (and `"required": null`): it is moved in.
@@ -125,9 +125,23 @@ def test_toolace_tools_in_the_system_prompt_and_python_calls(data):
     assert statement.answer.startswith("Your new Ethereum address")
     assert samples[2].answer == [ToolCall(name="getBalance", arguments={"address": "0x1"}), ToolCall(name="newAddress", arguments={"password": "p"})]
     assert samples[3].answer == "[Note] I cannot do that."  # text that only looks like a list stays text
-    # ToolACE's "Weather API" cannot be read as a python call: a counted reject that says why.
-    assert rejects.count == 1
-    assert "tool names ['Weather API'] cannot be written in python call syntax" in rejects.examples[0]
+    # ToolACE's tool names need not be python names: "Weather API" is matched as an offered name.
+    assert samples[4].answer == [ToolCall(name="Weather API", arguments={"city": "Oslo"})]
+    assert rejects.count == 0
+
+
+def test_tool_names_python_cannot_read_are_matched_only_where_a_call_name_stands(tmp_path):
+    tools = [{"name": "Weather API"}, {"name": "Weather API v2"}, {"name": "class"}]
+    text = '[Weather API v2(city="Weather API(x)", n=[1, 2]), class(q={"a": "b, Weather API(y)"}),  Weather API (city=\'O\\\'s\')]'
+    row = {"conversations": [{"from": "human", "value": "?"}, {"from": "gpt", "value": text}], "tools": tools}
+    path = tmp_path / "names.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    (sample,) = read(path, "sharegpt", Rejects(strict=True))
+    assert sample.answer == [
+        ToolCall(name="Weather API v2", arguments={"city": "Weather API(x)", "n": [1, 2]}),
+        ToolCall(name="class", arguments={"q": {"a": "b, Weather API(y)"}}),
+        ToolCall(name="Weather API", arguments={"city": "O's"}),
+    ]
 
 
 def test_hermes_tags_are_refused_with_a_pointer(tmp_path):

@@ -13,8 +13,8 @@ explains units, ids and what an unreadable turn costs). A row may name its targe
 Tools come from `tools`. A row without a `tools` key may write them in its system prompt as a JSON
 list (ToolACE: "Here is a list of functions in JSON format that you can invoke:\\n[{...}]"). A
 text turn that is a python call list naming offered tools, `[f(a=1), g(b='x')]`, is a call turn
-(ToolACE writes its calls so; a tool name that is no python identifier cannot be read so, and the
-turn is rejected); any other text turn is a statement. Hermes tags (`<tools>`, `<tool_call>`) are
+(ToolACE writes its calls so, also with tool names python cannot read, `[Weather API(city="Oslo")]`:
+an offered name is matched literally where a call's name stands); any other text turn is a statement. Hermes tags (`<tools>`, `<tool_call>`) are
 refused, pointing to `--from hermes`.
 
 Reasoning travels as a `<think>\\n...\\n</think>\\n\\n` prefix of the `gpt`/`function_call` value:
@@ -31,6 +31,7 @@ assistant turns to alternate, so the writer joins consecutive tool results into 
 from __future__ import annotations
 
 import json
+import keyword
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -144,12 +145,56 @@ def _python_calls(text: str, names: set[str], label: str) -> list[ToolCall]:
     match = _PYTHON_CALLS.match(text)
     if not (match and match[1] in names and text.endswith("]")):
         return []
+    odd = sorted((name for name in names if not _python_name(name)), key=len, reverse=True)
+    source, aliases = _aliased(text, odd) if odd else (text, {})
     try:
-        return parse_calls(text, "python")
+        calls = parse_calls(source, "python")
     except CallParseError as exc:
-        odd = sorted(name for name in names if not all(part.isidentifier() for part in name.split(".")))
-        hint = f" (tool names {odd} cannot be written in python call syntax)" if odd else ""
-        raise ValueError(f"{label}: {exc}{hint}") from None
+        raise ValueError(f"{label}: {exc}") from None
+    return [ToolCall(name=aliases.get(call.name, call.name), arguments=call.arguments) for call in calls]
+
+
+def _python_name(name: str) -> bool:
+    return all(part.isidentifier() and not keyword.iskeyword(part) for part in name.split("."))
+
+
+def _aliased(text: str, odd: list[str]) -> tuple[str, dict[str, str]]:
+    """`text` with each tool name python cannot read ("Weather API") replaced where a call's name stands.
+
+    A call's name stands right after the list's `[` or a `,` between its items; quoted text is
+    skipped, so an argument that holds a tool name is left as it is. Returns the text and
+    `{alias: name}`.
+    """
+    aliases = {f"_funreason_tool_{i}": name for i, name in enumerate(odd)}
+    out: list[str] = []
+    depth, quote, at_name, i = 0, "", False, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                out.append(text[i : i + 2])
+                i += 2
+                continue
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote, at_name = ch, False
+        elif ch in "([{":
+            depth += 1
+            at_name = depth == 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            at_name = True
+        elif at_name and not ch.isspace():
+            at_name = False
+            alias = next((a for a, n in aliases.items() if text.startswith(n, i) and text[i + len(n) :].lstrip().startswith("(")), None)
+            if alias is not None:
+                out.append(alias)
+                i += len(aliases[alias])
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out), aliases
 
 
 def write(samples: Iterable[Sample], path: str | Path) -> int:
