@@ -7,10 +7,12 @@ before it (tool results included): a conversation's earlier calls become samples
 
 The unit of these readers is the target turn: every assistant turn, or the ones a row names in
 `targets` (a list of turn indices; funreason's ShareGPT writer names the last). A row gives as
-many samples plus rejected units as it has targets; a row that is no readable conversation (or has
-no assistant turn) counts as one unit. An unreadable turn loses its own target and every later one
-(it would be their history), as one reject counting them all. A tool result must follow a turn
-that calls: after a text turn (a call written as prose) that text turn is what is unreadable.
+many samples plus rejected units as it has targets: a row whose tools (or a turn's shape) cannot
+be read is one reject counting all its assistant turns; a row that is not a conversation at all,
+or has no assistant turn, counts as one unit. An unreadable turn loses its own target and every
+later one (it would be their history), as one reject counting them all. A tool result must follow
+a turn that calls: after a text turn (a call written as prose) that text turn is what is
+unreadable. Turns after the last target belong to no sample; such rows are counted in notes.
 Ids: a row with one target keeps the row's id; with several, `<row id>-t<turn index>`.
 """
 
