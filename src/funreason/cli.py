@@ -117,11 +117,12 @@ def stats(
     """Print the paper's Table 1 for a dataset: counts by call shape, reasoning vs result token lengths."""
     from funreason.formats import read as read_format
     from funreason.models import load_tokenizer
-    from funreason.records import Rejects
+    from funreason.records import Rejects, require_valid
     from funreason.stats import dataset_stats, stats_markdown, stats_table
 
     rejects = Rejects()
-    table = dataset_stats(read_format(source, from_format, rejects), load_tokenizer(tokenizer))
+    samples = require_valid(read_format(source, from_format, rejects), rejects, source)
+    table = dataset_stats(samples, load_tokenizer(tokenizer))
     out.print(stats_markdown(table) if markdown else stats_table(table))
     report_rejects(rejects.count, rejects.examples)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from funreason.formats import bfcl, native, openai_chat, sharegpt, tooln1, trl, xlam
 from funreason.formats.rows import NO_CALL_STATEMENT
-from funreason.records import Rejects, Sample
+from funreason.records import Rejects, Sample, require_valid
 
 Reader = Callable[[str | Path, Rejects], Iterator[Sample]]
 Writer = Callable[[Iterable[Sample], str | Path], int]
@@ -63,16 +63,18 @@ def convert(
     """Convert `source` (format `from_format`) into `output` (format `to_format`), streaming.
 
     Bad input rows go to `rejects` (count them with `rejects.count`); without `rejects` the first
-    one raises `RecordError`. Both format names are checked before anything is read or written.
-    Returns the number of samples written.
+    one raises `RecordError`; when every row is bad, `NothingValid` is raised. Both format names are
+    checked before anything is read or written. `output` appears only once complete: a failure
+    leaves no file there (or the old one intact). Returns the number of samples written.
     """
     read_fn, write_fn = reader(from_format), writer(to_format)
     if not Path(source).is_file():
         raise FileNotFoundError(f"input file not found: {source}")
     if Path(output).resolve() == Path(source).resolve():
-        # The writer truncates its file before the reader gets to it: the input would be lost.
+        # The conversion would replace the data it was made from.
         raise ValueError(f"output {output} is the input file; write to another path")
-    return write_fn(read_fn(source, rejects if rejects is not None else Rejects(strict=True)), output)
+    rejects = rejects if rejects is not None else Rejects(strict=True)
+    return write_fn(require_valid(read_fn(source, rejects), rejects, source), output)
 
 
 def _lookup(table: dict, name: str, kind: str, other: dict) -> Callable:
