@@ -15,6 +15,7 @@ from funreason.calls import (
     parse_calls,
     render_calls,
     split_think,
+    writable_syntax,
 )
 from funreason.records import ToolCall
 
@@ -343,6 +344,24 @@ def test_python_render_rejects_names_it_cannot_write(name, arguments):
         render_calls(calls)
     for syntax in ("json", "hermes"):  # the JSON syntaxes carry any name
         assert parse_calls(render_calls(calls, syntax), syntax) == calls
+        assert writable_syntax(calls, syntax) == syntax
+    assert writable_syntax(calls) == writable_syntax([call("f", a=1), *calls], "python") == "json"
+
+
+def test_writable_syntax_keeps_python_where_it_can_and_knows_the_syntaxes():
+    assert writable_syntax([call("pkg.f", from_=1, klass="x")]) == "python"
+    assert writable_syntax([]) == "python"
+    assert writable_syntax([call("f", a=float("nan"))]) == "python"  # values are render_calls' business
+    with pytest.raises(ValueError, match="unknown call syntax 'yaml'"):
+        writable_syntax([], "yaml")  # type: ignore[arg-type]
+
+
+def test_format_turn_writes_calls_python_cannot_in_json():
+    calls = [ToolCall(name="book", arguments={"from": "Oslo", "class": "economy"})]
+    assert format_turn("plan", calls) == (
+        '<think>\nplan\n</think>\n\n[{"name": "book", "arguments": {"from": "Oslo", "class": "economy"}}]'
+    )
+    assert format_turn("", calls, "hermes") == render_calls(calls, "hermes")  # a chosen JSON syntax is kept
 
 
 @pytest.mark.parametrize(
@@ -448,6 +467,37 @@ def test_json_syntaxes_round_trip_any_names(calls, syntax):
     text = render_calls(calls, syntax)
     assert parse_calls(text, syntax) == calls
     assert render_calls(parse_calls(text, syntax), syntax) == text
+
+
+any_names = identifiers | st.sampled_from(keyword.kwlist) | st.text(max_size=8)
+
+
+@FAST
+@given(
+    st.lists(
+        st.builds(
+            ToolCall,
+            name=names | st.sampled_from(["get-weather", "class", "a.from"]),
+            arguments=st.dictionaries(any_names, values, max_size=4),
+        ),
+        max_size=4,
+    ),
+    st.sampled_from(SYNTAXES),
+)
+def test_every_call_round_trips_in_its_writable_syntax(calls, preferred):
+    try:
+        render_calls(calls, "python")
+        python_writes = True
+    except ValueError:  # `values` are all JSON: only a name can stop python
+        python_writes = False
+    syntax = writable_syntax(calls, preferred)
+    assert syntax == ("json" if preferred == "python" and not python_writes else preferred)
+    text = render_calls(calls, syntax)
+    assert parse_calls(text, syntax) == calls
+    assert render_calls(parse_calls(text, syntax), syntax) == text
+    if calls or syntax != "hermes":
+        assert parse_calls(text) == calls  # what a model writes in it is read back without being told
+    assert split_think(format_turn("why", calls, preferred)) == ("why", text)
 
 
 @FAST

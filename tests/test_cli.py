@@ -1,11 +1,16 @@
 import json
 from pathlib import Path
 
+import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast
 from typer.testing import CliRunner
 
 from funreason import __version__
 from funreason.cli import app
-from funreason.records import read_samples
+from funreason.cot import template_reasoning
+from funreason.records import Sample, ToolCall, read_samples, write_jsonl
+from funreason.synth import generate
 
 runner = CliRunner()
 
@@ -67,6 +72,91 @@ def test_unknown_format_is_a_clear_error(tmp_path):
     result = invoke("convert", source, tmp_path / "o.jsonl", "--to", "parquet")
     assert result.exit_code == 2
     assert "parquet" in result.output
+
+
+FLIGHT = {
+    "name": "book_flight",
+    "description": "Book a flight between two cities.",
+    "parameters": {"type": "object", "required": ["from", "to"], "properties": {
+        "from": {"type": "string"}, "to": {"type": "string"},
+        "class": {"type": "string", "enum": ["economy", "business"]}}},
+}
+
+
+def keyword_samples(tmp_path: Path) -> Path:
+    """Synth samples with two calls whose arguments are named like python keywords among them."""
+    samples = list(generate(4, seed=1))
+    for index, (origin, to, seat) in enumerate([("Paris", "Rome", "business"), ("Oslo", "Lima", "economy")]):
+        query = f"Book me a {seat} flight from {origin} to {to}."
+        answer = [ToolCall(name="book_flight", arguments={"from": origin, "to": to, "class": seat})]
+        samples.insert(2 * index, Sample(id=f"kw{index}", messages=[{"role": "user", "content": query}],
+                                         tools=[FLIGHT], answer=answer,
+                                         reasoning=template_reasoning(query, [FLIGHT], answer)))
+    path = tmp_path / "kw.jsonl"
+    write_jsonl(path, samples)
+    return path
+
+
+@pytest.fixture
+def word_tokenizer(tmp_path) -> Path:
+    """A word-level tokenizer saved like a hub one: one token per whitespace-separated word."""
+    core = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    core.train_from_iterator(["book a flight"], trainers.WordLevelTrainer(special_tokens=["[UNK]"]))
+    folder = tmp_path / "tokenizer"
+    PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]").save_pretrained(folder)
+    return folder
+
+
+def test_calls_with_keyword_named_arguments_go_through_every_command(tmp_path, word_tokenizer):
+    source = keyword_samples(tmp_path)
+
+    result = invoke("stats", source, "--tokenizer", word_tokenizer, "--markdown")
+    assert result.exit_code == 0, result.output
+    assert "| **total** | **6** |" in result.output
+
+    assert invoke("convert", source, tmp_path / "trl.jsonl", "--to", "trl").exit_code == 0
+    rows = [json.loads(line) for line in (tmp_path / "trl.jsonl").read_text().splitlines()]
+    assert len(rows) == 6
+    assert rows[0]["completion"][0]["content"].endswith(
+        '[{"name": "book_flight", "arguments": {"from": "Paris", "to": "Rome", "class": "business"}}]')
+
+    result = invoke("refine", source, "--out", tmp_path / "refined")
+    assert result.exit_code == 0, result.output
+    refined = {s.id: s for s in read_samples(tmp_path / "refined" / "refined.jsonl")}
+    assert {"kw0", "kw1"} <= set(refined)
+    assert refined["kw0"].verdicts[-1].reason.startswith("canonical: the calls render and parse back in json syntax")
+
+
+def test_a_run_that_rejects_every_record_fails_and_writes_no_output(tmp_path, word_tokenizer):
+    source = tmp_path / "bad.jsonl"
+    source.write_text('{"id": "a"}\n{broken\n')
+    for args in (("convert", source, tmp_path / "out.jsonl", "--to", "trl"),
+                 ("cot", source, tmp_path / "out.jsonl"),
+                 ("stats", source, "--tokenizer", word_tokenizer),
+                 ("refine", source, "--out", tmp_path / "refined")):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args[0], result.output)
+        assert f"error: {source}: all 2 record(s) were rejected" in result.output, result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "out.jsonl").exists()
+    assert not (tmp_path / "refined" / "refined.jsonl").exists()
+
+
+def test_convert_failing_midway_leaves_no_partial_output(tmp_path):
+    source = tmp_path / "in.jsonl"
+    invoke("synth", source, "-n", 3)
+    nan = '{"id": "nan", "messages": [{"role": "user", "content": "x"}], "answer": [{"name": "f", "arguments": {"a": NaN}}]}'
+    source.write_text(source.read_text() + nan + "\n")
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n")
+
+    result = invoke("convert", source, target, "--to", "trl")
+
+    assert result.exit_code == 2
+    assert "error: sample 'nan': arguments of f: nan is not representable" in result.output
+    assert target.read_text() == "old\n"  # the old output is intact, and no partial one is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
 
 
 def test_evaluate_scores_responses_and_compares_runs(tmp_path):

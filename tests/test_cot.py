@@ -10,7 +10,7 @@ from funreason.calls import render_calls
 from funreason.cot import add_reasoning, teacher_reasoning, template_reasoning
 from funreason.llm import EndpointDown, Generation
 from funreason.llm.endpoint import EndpointGenerator
-from funreason.records import Rejects, Sample, ToolCall, read_samples, write_jsonl
+from funreason.records import NothingValid, Rejects, Sample, ToolCall, read_samples, write_jsonl
 from funreason.refine.rules import reasoning as rules_reasoning
 from funreason.synth import generate
 
@@ -149,6 +149,21 @@ def test_bad_arguments_and_records(tmp_path):
     assert add_reasoning(path, tmp_path / "out.jsonl", rejects=rejects).rejected == 1
 
 
+def test_a_run_that_writes_nothing_fails_and_leaves_no_output(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a"}\n{not json\n')
+    with pytest.raises(NothingValid, match=r"in\.jsonl: all 2 record\(s\) were rejected"):
+        add_reasoning(source, tmp_path / "out.jsonl", rejects=Rejects())
+    assert not (tmp_path / "out.jsonl").exists()
+    calls = [s.model_copy(update={"reasoning": ""}) for s in generate(20, seed=11) if s.is_call][:3]
+    write_jsonl(source, calls)
+    with FakeServer(lambda request: Reply(text="I would rather not say.")) as server:
+        with pytest.raises(ValueError, match=r"no sample got reasoning: all 3 failed \(see .*out\.errors\.jsonl"):
+            add_reasoning(source, tmp_path / "out.jsonl", _teacher(server), retries=0)
+    assert not (tmp_path / "out.jsonl").exists()
+    assert len(list(read_samples(tmp_path / "out.errors.jsonl"))) == 3
+
+
 def _answer_block(prompt):
     return re.search(r"<answer>\n(.*?)\n</answer>", prompt, re.S).group(1)
 
@@ -224,16 +239,20 @@ def test_llm_teacher_retries_then_records_errors(tmp_path):
     assert not summary.errors_path.exists()
 
 
-def test_endpoint_down_keeps_what_was_written(tmp_path):
+def test_endpoint_down_keeps_what_was_written_under_a_partial_name(tmp_path):
     path, _ = _dataset(tmp_path, n=10, keep_every=100)
 
     def script(request):
         return Reply(text=f"Fine.\n{_answer_block(request.prompt)}") if request.index < 4 else Reply(drop=True)
 
     with FakeServer(script) as server:
-        with pytest.raises(EndpointDown, match="stopped with 4 samples written"):
+        with pytest.raises(EndpointDown, match=r"stopped with 4 samples written \(kept in .*out\.partial\.jsonl\)"):
             add_reasoning(path, tmp_path / "out.jsonl", _teacher(server, concurrency=2, max_retries=1), batch_size=4)
-    assert len(list(read_samples(tmp_path / "out.jsonl"))) == 4
+    assert not (tmp_path / "out.jsonl").exists()  # an unfinished output never looks finished
+    assert len(list(read_samples(tmp_path / "out.partial.jsonl"))) == 4
+    add_reasoning(path, tmp_path / "out.jsonl")  # a finished run supersedes the partial one
+    assert not (tmp_path / "out.partial.jsonl").exists()
+    assert len(list(read_samples(tmp_path / "out.jsonl"))) == 10
 
 
 def test_teacher_reasoning_reads_think_tags():

@@ -4,12 +4,15 @@ import json
 import pytest
 
 from funreason.records import (
+    NothingValid,
     RecordError,
     Rejects,
     Sample,
     ToolCall,
+    atomic_output,
     iter_json_stream,
     read_samples,
+    require_valid,
     write_jsonl,
 )
 
@@ -151,3 +154,55 @@ def test_a_stream_is_read_once_front_to_back():
     assert list(iter_json_stream(array, "<stdin>", rejects)) == [("<stdin>[0]", {"a": 1}), ("<stdin>[1]", {"b": 2})]
     list(iter_json_stream(io.StringIO('\n[{"a": 1},\n oops]'), "<stdin>", rejects))
     assert rejects.examples[-1] == "<stdin>:3: invalid JSON array: Expecting value"
+
+
+def _failing(records, after):
+    """`records`, then an error after `after` of them, as a reader or a generator fails midway."""
+    for index, record in enumerate(records):
+        if index == after:
+            raise RuntimeError("disk on fire")
+        yield record
+
+
+def test_a_writer_failing_midway_leaves_no_partial_file(tmp_path):
+    samples = [make_sample([ToolCall(name="get_weather", arguments={"city": c})], sample_id=c) for c in "abc"]
+    path = tmp_path / "sub" / "out.jsonl"
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_jsonl(path, _failing(samples, after=2))
+    assert list(tmp_path.rglob("*")) == [tmp_path / "sub"]  # no output, no temporary file
+    assert write_jsonl(path, samples) == 3
+    with pytest.raises(RuntimeError):
+        write_jsonl(path, _failing(samples[:1] * 5, after=4))
+    assert [s.id for s in read_samples(path)] == ["a", "b", "c"]  # the old file is intact
+    assert list(path.parent.iterdir()) == [path]
+
+
+def test_atomic_output_can_keep_unfinished_work_under_another_name(tmp_path):
+    path, partial = tmp_path / "out.jsonl", tmp_path / "out.partial.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(path, partial=partial) as handle:
+            handle.write("done\n")
+            raise KeyboardInterrupt
+    assert not path.exists() and partial.read_text() == "done\n"
+    with pytest.raises(ValueError):
+        with atomic_output(path, partial=tmp_path / "empty.jsonl"):
+            raise ValueError("nothing written: nothing kept")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.partial.jsonl"]
+    with atomic_output(tmp_path / "plot.png", binary=True) as handle:
+        handle.write(b"\x89PNG")
+    assert (tmp_path / "plot.png").read_bytes() == b"\x89PNG"
+
+
+def test_require_valid_fails_a_run_that_rejects_everything(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a"}\n{not json\n')
+    rejects = Rejects(tmp_path / "rejects.jsonl")
+    with pytest.raises(NothingValid, match=r"in\.jsonl: all 2 record\(s\) were rejected \(see .*rejects\.jsonl\)"):
+        write_jsonl(tmp_path / "out.jsonl", require_valid(read_samples(path, rejects), rejects, path))
+    rejects.close()
+    assert not (tmp_path / "out.jsonl").exists()
+    path.write_text("")  # no records at all: nothing was dropped, so no error
+    assert list(require_valid(read_samples(path, Rejects()), Rejects(), path)) == []
+    good = make_sample("No.")
+    path.write_text(good.model_dump_json() + "\n{not json\n")
+    assert list(require_valid(read_samples(path, rejects), rejects, path)) == [good]

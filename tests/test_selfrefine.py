@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from funreason.calls import render_calls
+from funreason.calls import format_turn, render_calls
 from funreason.llm.base import Generation
-from funreason.records import read_samples, write_jsonl
+from funreason.records import ToolCall, read_samples, write_jsonl
 from funreason.selfrefine import SelfRefineConfig, failed_query_ids, rollout_samples, selfrefine, training_mix
 from funreason.synth import generate
 
@@ -25,15 +25,25 @@ def test_rollouts_become_samples_and_wrong_kinds_are_set_aside():
     statement_query = next(q for q in QUERIES if not q.is_call)
     right = Generation(text=f"<think>\nI call it.\n</think>\n\n{render_calls(call_query.calls)}")
     prose = Generation(text="I would rather not.")
-    outputs = [[right, prose, Generation(error="context too long")], [Generation(text=render_calls(call_query.calls))]]
+    as_json = Generation(text=render_calls(call_query.calls, "json"))  # FCDR's format stage judges the syntax
+    outputs = [[right, prose, Generation(error="context too long"), as_json],
+               [Generation(text=render_calls(call_query.calls))]]
 
     kept, mismatched, failed = rollout_samples([call_query, statement_query], outputs, round_index=2)
 
     assert failed == 1
-    assert [s.id for s in kept] == [f"{call_query.id}-r2-s0"]
+    assert [s.id for s in kept] == [f"{call_query.id}-r2-s0", f"{call_query.id}-r2-s3"]
     assert kept[0].calls == call_query.calls and kept[0].reasoning == "I call it."
     assert kept[0].meta["query_id"] == call_query.id and kept[0].meta["raw_answer"] == render_calls(call_query.calls)
+    assert kept[1].calls == call_query.calls and kept[1].meta["raw_answer"] == as_json.text
     assert {s.id for s in mismatched} == {f"{call_query.id}-r2-s1", f"{statement_query.id}-r2-s0"}
+
+
+def test_rollouts_read_calls_python_cannot_write():
+    query = QUERIES[0].model_copy(update={"answer": [ToolCall(name="book", arguments={"from": "Oslo"})]})
+    written = f"<think>\nfrom Oslo\n</think>\n\n{format_turn('', query.calls)}"  # JSON: python cannot say from=
+    (kept,), mismatched, _ = rollout_samples([query], [[Generation(text=written)]], round_index=1)
+    assert kept.calls == query.calls and not mismatched
 
 
 def test_training_mix_adds_the_replay_share_of_earlier_samples():

@@ -6,6 +6,7 @@ from rich.console import Console
 from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
+from funreason.calls import render_calls
 from funreason.records import Sample, ToolCall
 from funreason.stats import (
     SHAPES,
@@ -74,6 +75,13 @@ def test_tokenizer_counts_words_and_adds_bos_only_when_asked(tokenizer):
 def test_result_text_renders_calls_in_python_syntax():
     assert result_text(sample("a", ONE_CALL)).startswith("[get_weather(")
     assert result_text(sample("b", "no tool fits")) == "no tool fits"
+
+
+def test_calls_python_cannot_write_are_measured_in_json(tokenizer):
+    book = ToolCall(name="book_flight", arguments={"from": "Oslo", "class": "economy"})
+    assert result_text(sample("kw", [book])) == render_calls([book], "json")
+    stats = dataset_stats([sample("kw", [book]), *dataset()], tokenizer)
+    assert stats.total == 6 and stats.counts["simple"] == 2 and stats.result.max == 7  # seven words of JSON
 
 
 def test_counts_every_shape(tokenizer):

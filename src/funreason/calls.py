@@ -289,6 +289,22 @@ _PARSERS = {"python": _parse_python, "json": _parse_json, "hermes": _parse_herme
 # --- rendering -------------------------------------------------------------------------------------
 
 
+def writable_syntax(calls: Sequence[ToolCall], preferred: Syntax = "python") -> Syntax:
+    """The syntax `calls` are written in: `preferred`, or JSON where python cannot write a name.
+
+    Python syntax needs identifiers that are not keywords (dotted for function names); a call with
+    an argument named `from`, `class` or `a b`, or a function named `get-weather`, is still a valid
+    call, and JSON carries it (BFCL's python decoder could not read it either). JSON and Hermes
+    carry any name, so they are kept as asked. Values are not looked at: what no syntax carries
+    (NaN, non-string dict keys) is `render_calls`' error in every syntax.
+    """
+    if preferred not in SYNTAXES:
+        raise ValueError(f"unknown call syntax {preferred!r}; use one of {', '.join(SYNTAXES)}")
+    if preferred == "python" and not all(_python_names(call) for call in calls):
+        return "json"
+    return preferred
+
+
 def render_calls(calls: Sequence[ToolCall], syntax: Syntax = "python") -> str:
     """Print calls canonically in `syntax`; raise ValueError for what that syntax cannot carry.
 
@@ -296,7 +312,8 @@ def render_calls(calls: Sequence[ToolCall], syntax: Syntax = "python") -> str:
     json: `[{"name": ..., "arguments": {...}}]` (json.dumps, ensure_ascii=False).
     hermes: one `<tool_call>\\n{json}\\n</tool_call>` block per call, joined by newlines; "" for none.
     NaN/infinity, non-string dict keys and non-JSON types are rejected; in python syntax names and
-    argument names must also be identifiers (dotted for function names).
+    argument names must also be identifiers (dotted for function names): render in
+    `writable_syntax(calls, syntax)` to write any valid call.
     """
     for call in calls:
         _check_value(call.arguments, f"arguments of {call.name}", 0)
@@ -330,20 +347,30 @@ def _check_value(value: Any, where: str, depth: int) -> None:
 
 
 def _python_text(call: ToolCall) -> str:
-    _check_identifier(call.name, call.name, dotted=True)
+    if not _is_identifier(call.name, dotted=True):
+        raise ValueError(f"function name {call.name!r} cannot be written in python syntax; use json or hermes")
     for name in call.arguments:
-        _check_identifier(name, call.name, dotted=False)
+        if not _is_identifier(name, dotted=False):
+            raise ValueError(
+                f"argument name of {call.name} {name!r} cannot be written in python syntax; use json or hermes"
+            )
     arguments = ", ".join(f"{name}={_python_value(value)}" for name, value in call.arguments.items())
     return f"{call.name}({arguments})"
 
 
-def _check_identifier(name: str, call: str, dotted: bool) -> None:
-    parts = name.split(".") if dotted else [name]
-    for part in parts:
-        # Python reads identifiers NFKC-normalised, so a name that changes under NFKC cannot round trip.
-        if not part.isidentifier() or keyword.iskeyword(part) or unicodedata.normalize("NFKC", part) != part:
-            what = "function name" if dotted else f"argument name of {call}"
-            raise ValueError(f"{what} {name!r} cannot be written in python syntax; use json or hermes")
+def _python_names(call: ToolCall) -> bool:
+    """Whether python syntax can write the call's function name and every argument name."""
+    if not _is_identifier(call.name, dotted=True):
+        return False
+    return all(_is_identifier(name, dotted=False) for name in call.arguments)
+
+
+def _is_identifier(name: str, dotted: bool) -> bool:
+    # Python reads identifiers NFKC-normalised, so a name that changes under NFKC cannot round trip.
+    return all(
+        part.isidentifier() and not keyword.iskeyword(part) and unicodedata.normalize("NFKC", part) == part
+        for part in (name.split(".") if dotted else [name])
+    )
 
 
 def _python_value(value: Any) -> str:
@@ -383,11 +410,12 @@ def split_think(text: str) -> tuple[str, str]:
 def format_turn(reasoning: str, answer: Sequence[ToolCall] | str, syntax: Syntax = "python") -> str:
     """The assistant turn as trained: `<think>\\n{reasoning}\\n</think>\\n\\n{answer}`.
 
-    `answer` is rendered with `render_calls(answer, syntax)` unless it is a statement string. With
-    empty reasoning the turn is the answer alone (no think segment). `split_think` inverts this:
+    `answer` is rendered with `render_calls(answer, writable_syntax(answer, syntax))` unless it is a
+    statement string: calls python cannot write come out in JSON. With empty reasoning the turn is
+    the answer alone (no think segment). `split_think` inverts this:
     `split_think(format_turn(r, a)) == (r.strip(), rendered a.strip())`.
     """
-    body = answer if isinstance(answer, str) else render_calls(answer, syntax)
+    body = answer if isinstance(answer, str) else render_calls(answer, writable_syntax(answer, syntax))
     reasoning = reasoning.strip()
     if "<think>" in reasoning or "</think>" in reasoning:
         raise ValueError("reasoning must not contain <think> or </think>; pass the text between them")

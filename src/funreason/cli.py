@@ -150,12 +150,13 @@ def stats(
     """Print the paper's Table 1 for a dataset: counts by call shape, reasoning vs result token lengths."""
     from funreason.formats import read as read_format
     from funreason.models import load_tokenizer
-    from funreason.records import Rejects
+    from funreason.records import Rejects, require_valid
     from funreason.stats import dataset_stats, stats_markdown, stats_table
 
     opened, from_format = open_input(source, from_format)
     rejects = Rejects()
-    table = dataset_stats(read_format(opened, from_format, rejects), load_tokenizer(tokenizer))
+    samples = require_valid(read_format(opened, from_format, rejects), rejects, opened.name)
+    table = dataset_stats(samples, load_tokenizer(tokenizer))
     out.print(stats_markdown(table) if markdown else stats_table(table))
     report_rejects(rejects.count, rejects.examples, notes=rejects.notes)
 

@@ -27,7 +27,7 @@ from typing import Any, Literal, TextIO
 from funreason.calls import CallParseError, parse_calls, split_think
 from funreason.llm.base import EndpointDown, Generation, Generator, generate_checked
 from funreason.prompts import fill_prompt, load_prompt
-from funreason.records import Rejects, Sample, ToolCall, read_samples
+from funreason.records import Rejects, Sample, ToolCall, atomic_output, read_samples, require_valid
 from funreason.refine.rules import reasoning as rules_reasoning
 
 
@@ -182,8 +182,11 @@ def add_reasoning(
     `teacher_reasoning` is asked again up to `retries` times, and a sample that still has none is
     written, with `meta["cot_error"]`, to `errors_path` (default `<output stem>.errors.jsonl`; an old
     one is replaced) instead of the output, so it can be fed back later. Malformed input records go
-    to `rejects` (default: raise). Output is written as it is produced, in input order: if the
-    endpoint goes down, `EndpointDown` is raised saying how much was written.
+    to `rejects` (default: raise). Output is written as it is produced, in input order, to a
+    temporary file that becomes `output_path` only when every sample is done; if the run stops
+    (the endpoint goes down: `EndpointDown`), what was written is kept as
+    `<output stem>.partial.jsonl` and the error says so. A run that writes nothing because every
+    input record was malformed (`NothingValid`) or every sample failed raises `ValueError`.
     """
     if isinstance(teacher, str) and teacher != "template":
         raise ValueError(f"teacher must be 'template' or a Generator (e.g. EndpointGenerator(url, model)), not {teacher!r}")
@@ -195,9 +198,9 @@ def add_reasoning(
     summary = CotSummary(errors_path=errors_path)
     rejects = rejects if rejects is not None else Rejects(strict=True)
     rejected_before = rejects.count
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    samples = _counted(read_samples(input_path, rejects), summary)
-    with output_path.open("w", encoding="utf-8") as out, _LazyFile(errors_path) as errors:
+    partial = output_path.with_name(output_path.stem + ".partial.jsonl")
+    samples = _counted(require_valid(read_samples(input_path, rejects), rejects, input_path), summary)
+    with atomic_output(output_path, partial=partial) as out, _LazyFile(errors_path) as errors:
         if teacher == "template":
             for sample in samples:
                 if _needs(sample, overwrite):
@@ -212,7 +215,12 @@ def add_reasoning(
                                        batch_size=batch_size, retries=retries, max_tokens=max_tokens,
                                        temperature=temperature))
             except EndpointDown as exc:
-                raise EndpointDown(f"{exc} — stopped with {summary.written} samples written to {output_path}") from exc
+                kept = f" (kept in {partial})" if summary.written else ""
+                raise EndpointDown(f"{exc} — stopped with {summary.written} samples written{kept}") from exc
+        if summary.read and not summary.written:
+            failed = f"all {summary.errors} failed (see {errors_path})"
+            raise ValueError(f"{input_path}: no sample got reasoning: {failed}")
+    partial.unlink(missing_ok=True)  # an earlier run's unfinished output, superseded by this one
     summary.rejected = rejects.count - rejected_before
     return summary
 

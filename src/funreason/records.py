@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TextIO, TypeVar, get_args
+from typing import IO, Any, Literal, TextIO, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -259,12 +262,66 @@ def read_samples(path: str | Path, rejects: Rejects | None = None) -> Iterator[S
     return read_records(path, Sample.model_validate, rejects)
 
 
-def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
-    """Write records as JSONL (creating parent folders); returns how many were written."""
+class NothingValid(ValueError):
+    """Every input record was rejected: the run would write nothing but its rejects."""
+
+
+def require_valid(records: Iterable[T], rejects: Rejects, source: str | Path) -> Iterator[T]:
+    """`records` passed through; at their end, `NothingValid` if none came and `rejects` took some.
+
+    Wrap a reader in it so that a run whose whole input is malformed fails loudly (the CLI exits
+    non-zero) instead of writing an empty output; raised inside `atomic_output`, it leaves no output
+    file. An input with no records at all is not an error: nothing was dropped.
+    """
+    before, count = rejects.count, 0
+    for record in records:
+        count += 1
+        yield record
+    if count == 0 and rejects.count > before:
+        where = f" (see {rejects.path})" if rejects.path else ""
+        first = f"; first: {rejects.examples[0]}" if rejects.examples else ""
+        raise NothingValid(f"{source}: all {rejects.count - before} record(s) were rejected{where}, "
+                           f"nothing to write{first}")
+
+
+@contextmanager
+def atomic_output(
+    path: str | Path, *, binary: bool = False, partial: str | Path | None = None
+) -> Iterator[IO[Any]]:
+    """A file to write `path` through, that appears at `path` only once complete.
+
+    The data goes to a temporary file in the same folder (same file system, so the rename is
+    atomic), which is synced and renamed onto `path` when the block ends without error. On any
+    error (or Ctrl-C) `path` is left as it was (absent, or the old file intact) and the temporary
+    file is removed, or, with `partial`, kept under that name when it holds anything, so costly work
+    is not lost yet cannot be mistaken for a finished output. Parent folders are created.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    handle = temporary.open("xb") if binary else temporary.open("x", encoding="utf-8")
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if partial is not None and temporary.is_file() and temporary.stat().st_size:
+            os.replace(temporary, partial)
+        else:
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """Write records as JSONL (creating parent folders); returns how many were written.
+
+    Written through `atomic_output`: `path` appears only once every record is written, so a
+    failure midway (a bad record, an exception from the `records` iterator) leaves no partial file.
+    """
     count = 0
-    with path.open("w", encoding="utf-8") as handle:
+    with atomic_output(path) as handle:
         for record in records:
             if isinstance(record, BaseModel):
                 handle.write(record.model_dump_json() + "\n")

@@ -73,7 +73,9 @@ def rollout_samples(
 ) -> tuple[list[Sample], list[Sample], int]:
     """Turn generations into samples: (answers to refine, answers of the wrong kind, failed generations).
 
-    The text after `</think>` is parsed as calls; text that is no call becomes a statement answer.
+    The text after `</think>` is parsed as calls in any syntax (`calls.parse_calls`: python, or JSON
+    or Hermes, which calls python cannot write come in; FCDR's format stage makes any other form
+    canonical); text that is no call becomes a statement answer.
     An answer whose kind (call or statement) differs from the reference's is set aside: FCDR's first
     stage would otherwise keep any prose as a valid "no call" answer.
     """
@@ -85,7 +87,7 @@ def rollout_samples(
                 continue
             reasoning, text = split_think(generation.text)
             try:
-                answer: list[Any] | str = parse_calls(text, "python") or text
+                answer: list[Any] | str = parse_calls(text) or text
             except CallParseError:
                 answer = text
             sample = query.model_copy(

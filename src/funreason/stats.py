@@ -1,8 +1,9 @@
 """Dataset statistics, the paper's Table 1 for any dataset: samples by call shape, token lengths.
 
 For each sample the *reasoning* is its chain of thought (without the `<think>` tags) and the
-*result* is its answer as the model writes it: the calls in BFCL python syntax
-(`calls.render_calls(answer, "python")`), or the statement string of a "no call" answer. Both are
+*result* is its answer as the model writes it: the calls in BFCL python syntax, or in JSON where
+python cannot write them (`calls.writable_syntax`: an argument named `from`), or the statement
+string of a "no call" answer. Both are
 counted in tokens of the given tokenizer, without special tokens (no BOS, no end-of-turn), so the
 numbers describe the data rather than a chat template. The reasoning/result ratio is what SRML's α
 balances (FunReason, arXiv 2505.20192, Table 1 and Sec. 3.2).
@@ -21,7 +22,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from funreason.calls import render_calls
+from funreason.calls import render_calls, writable_syntax
 from funreason.records import Sample, Shape
 
 SHAPES: tuple[str, ...] = get_args(Shape)
@@ -65,8 +66,14 @@ class DatasetStats(BaseModel):
 
 
 def result_text(sample: Sample) -> str:
-    """The answer as the model writes it: python-syntax calls, or the statement string."""
-    return render_calls(sample.answer, "python") if isinstance(sample.answer, list) else sample.answer
+    """The answer as the model writes it: calls in python syntax (JSON where python cannot write
+    them), or the statement string. `ValueError` naming the sample for a value no syntax carries."""
+    if isinstance(sample.answer, str):
+        return sample.answer
+    try:
+        return render_calls(sample.answer, writable_syntax(sample.answer))
+    except ValueError as exc:
+        raise ValueError(f"sample {sample.id!r}: {exc}") from None
 
 
 def dataset_stats(samples: Iterable[Sample], tokenizer: Any, *, batch_size: int = 512) -> DatasetStats:

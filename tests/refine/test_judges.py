@@ -10,7 +10,7 @@ from funreason.refine.rules import RulesJudge
 def test_make_judge_builds_registered_kinds_with_checked_options():
     rules = make_judge("rules", syntax="json")
     assert isinstance(rules, RulesJudge)
-    assert (rules.name, rules.version) == ("rules", "2:json")
+    assert (rules.name, rules.version) == ("rules", "3:json")
     assert JUDGES["rules"] is RulesJudge
     with pytest.raises(ValueError, match=r"unknown judge 'oracle'; use one of .*rules"):
         make_judge("oracle")

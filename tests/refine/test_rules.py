@@ -4,6 +4,8 @@ import asyncio
 
 import pytest
 
+from funreason.calls import render_calls
+from funreason.cot import template_reasoning
 from funreason.records import Sample, ToolCall
 from funreason.refine import STAGES, make_judge
 from funreason.refine.rules import RAW_ANSWER, RulesJudge, last_call_list
@@ -188,12 +190,45 @@ def test_format(raw, decision, words, corrected):
     assert verdict.correction == ([call(city="Paris")] if corrected else None)
 
 
-def test_format_needs_names_the_target_syntax_can_write():
-    odd = {**WEATHER, "name": "get-weather"}
-    item = sample(tools=[odd], answer=[call("get-weather", city="Paris")])
-    assert judge("format", item).reason.startswith("not writable")
-    assert judge("format", item, syntax="json").decision == "pass"
+FLIGHT = {
+    "name": "book_flight",
+    "description": "Book a flight.",
+    "parameters": {"type": "object", "properties": {"from": {"type": "string"}, "class": {"type": "string"}},
+                   "required": ["from"]},
+}
+
+
+@pytest.mark.parametrize(("answer", "tools"), [
+    ([call("get-weather", city="Paris")], [{**WEATHER, "name": "get-weather"}]),
+    ([call("book_flight", **{"from": "Paris", "class": "economy"})], [FLIGHT]),
+])
+def test_format_checks_calls_python_cannot_write_in_json(answer, tools):
+    item = sample(tools=tools, answer=answer)
+    passed = judge("format", item)
+    assert (passed.decision, passed.reason) == (
+        "pass", "canonical: the calls render and parse back in json syntax (python cannot write these names)")
+    exact = judge("format", sample(tools=tools, answer=answer, raw=render_calls(answer, "json")))
+    assert exact.decision == "pass" and exact.reason.startswith("canonical: the answer text is exact json syntax")
+    hermes = judge("format", sample(tools=tools, answer=answer, raw=render_calls(answer, "hermes")))
+    assert hermes.decision == "fail" and hermes.correction == answer
+    assert hermes.reason.startswith("not canonical: the text is hermes syntax, not json (python cannot write")
+    chosen = judge("format", item, syntax="hermes")  # a JSON syntax the user chose is kept
+    assert chosen.reason == "canonical: the calls render and parse back in hermes syntax"
     assert RulesJudge(syntax="json").version != RulesJudge().version
+
+
+def test_format_fails_values_no_syntax_can_write():
+    verdict = judge("format", sample(answer=[call(city="Paris", budget=float("nan"))]))
+    assert verdict.decision == "fail" and verdict.reason.startswith("not writable: ")
+
+
+def test_calls_python_cannot_write_pass_every_stage():
+    query = "Book a flight from Paris, economy class."
+    answer = [call("book_flight", **{"from": "Paris", "class": "economy"})]
+    item = sample(query=query, tools=[FLIGHT], answer=answer, reasoning=template_reasoning(query, [FLIGHT], answer))
+    for stage in STAGES:
+        verdict = judge(stage, item)
+        assert verdict.decision == "pass", (stage, verdict.reason)
 
 
 def test_a_rule_that_breaks_is_an_error_not_a_verdict(monkeypatch):

@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from funreason.calls import parse_calls, split_think
 from funreason.records import Sample, ToolCall
 from funreason.schema import normalize_tools
 from funreason.train import segments
@@ -185,6 +186,29 @@ def test_multi_turn_trains_every_assistant_turn(tokenizer):
     assert [seg for seg, _ in trained(tokenizer, encoded)] == [THINK, RESULT] * 3
     untrained = "".join(t for s, t in runs(tokenizer, encoded) if s == NONE)
     assert '{"temp": 21}' in untrained and "And Rome?" in untrained
+
+
+def test_calls_python_cannot_write_are_trained_in_json(trained_tokenizer):
+    """An argument named like a keyword (`from`, `class`) is a valid call: the sample renders, its
+    calls (target and earlier turns) in JSON, and the trained text reads back as those calls."""
+    flight = {"name": "book_flight", "description": "Book a flight.", "parameters": {
+        "type": "object", "properties": {"from": {"type": "string"}, "class": {"type": "string"}}}}
+    earlier = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "book_flight", "arguments": '{"from": "Rome"}'}}]}
+    target = [ToolCall(name="book_flight", arguments={"from": "Oslo", "class": "economy"})]
+    sample = make_sample(reasoning="From Oslo.", answer=target, messages=[
+        {"role": "user", "content": "From Rome, then from Oslo in economy."}, earlier,
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"}]).model_copy(update={"tools": [flight]})
+    encoded = render_sample(sample, trained_tokenizer)
+    check_invariants(trained_tokenizer, sample, encoded)
+    text = "".join(t for _, t in trained(trained_tokenizer, encoded))
+    assert text == (
+        '[{"name": "book_flight", "arguments": {"from": "Rome"}}]<|im_end|>'
+        '<think>\nFrom Oslo.\n</think>\n\n[{"name": "book_flight", "arguments": {"from": "Oslo", '
+        '"class": "economy"}}]<|im_end|>'
+    )
+    _, answer = split_think(text.split("<|im_end|>")[1])
+    assert parse_calls(answer) == target
 
 
 def test_assistant_remark_beside_tool_calls_becomes_reasoning(smollm2_tokenizer):

@@ -31,7 +31,7 @@ from funreason.formats import (
 from funreason.formats.rows import NO_CALL_STATEMENT
 from funreason.formats.sniff import sniff
 from funreason.formats.sources import Source, open_source
-from funreason.records import Rejects, Sample
+from funreason.records import Rejects, Sample, require_valid
 
 Reader = Callable[[str | Path | Source, Rejects], Iterator[Sample]]
 Writer = Callable[[Iterable[Sample], str | Path], int]
@@ -95,17 +95,20 @@ def convert(
     """Convert `source` (format `from_format`, or `auto`) into `output` (format `to_format`), streaming.
 
     Bad input rows go to `rejects` (count them with `rejects.count`, tolerated ones in
-    `rejects.notes`); without `rejects` the first one raises `RecordError`. Both format names are
-    checked before anything is read or written. Returns the number of samples written.
+    `rejects.notes`); without `rejects` the first one raises `RecordError`; when every row is bad,
+    `NothingValid` is raised. Both format names are checked before anything is read or written.
+    `output` appears only once complete: a failure leaves no file there (or the old one intact).
+    Returns the number of samples written.
     """
     write_fn = writer(to_format)
     if from_format != AUTO:
         reader(from_format)
     source = open_source(source)
     if source.path is not None and Path(output).resolve() == source.path.resolve():
-        # The writer truncates its file before the reader gets to it: the input would be lost.
+        # The conversion would replace the data it was made from.
         raise ValueError(f"output {output} is the input file; write to another path")
-    return write_fn(read(source, from_format, rejects if rejects is not None else Rejects(strict=True)), output)
+    rejects = rejects if rejects is not None else Rejects(strict=True)
+    return write_fn(require_valid(read(source, from_format, rejects), rejects, source.name), output)
 
 
 def _lookup(table: dict, name: str, kind: str, other: dict) -> Callable:

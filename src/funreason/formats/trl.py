@@ -2,7 +2,8 @@
 
 One row per sample: `{"prompt": [messages], "completion": [{"role": "assistant", "content": turn}],
 "tools": [OpenAI-style tools]}`, where `turn` is `calls.format_turn(reasoning, answer)`, the text
-FunReason trains on (`<think>\\n...\\n</think>\\n\\n[f(a=1)]`, calls in BFCL python syntax).
+FunReason trains on (`<think>\\n...\\n</think>\\n\\n[f(a=1)]`, calls in BFCL python syntax, or in
+JSON for calls python cannot write, such as an argument named `from`: `calls.writable_syntax`).
 TRL's `SFTTrainer` applies the chat template to prompt and completion (passing `tools` on) and, by
 default, trains the completion only. Only these three keys are written (no id). Earlier assistant
 turns' tool-call arguments are written as objects, not JSON strings: Hugging Face chat templates
@@ -27,7 +28,11 @@ def write(samples: Iterable[Sample], path: str | Path, syntax: Syntax = "python"
 
 
 def to_row(sample: Sample, syntax: Syntax = "python") -> dict[str, Any]:
-    turn = format_turn(sample.reasoning, sample.answer, syntax)
+    """One TRL row; `ValueError` naming the sample for calls no syntax can write (a NaN value)."""
+    try:
+        turn = format_turn(sample.reasoning, sample.answer, syntax)
+    except ValueError as exc:
+        raise ValueError(f"sample {sample.id!r}: {exc}") from None
     return {
         "prompt": [_template_message(message) for message in sample.messages],
         "completion": [{"role": "assistant", "content": turn}],

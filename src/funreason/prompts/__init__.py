@@ -14,7 +14,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from funreason.calls import render_calls
+from funreason.calls import render_calls, writable_syntax
 from funreason.records import Sample, ToolCall
 
 
@@ -47,15 +47,13 @@ def fill_prompt(template: str, sample: Sample, *, answer: str | None = None) -> 
 
 def answer_text(answer: Sequence[ToolCall] | str) -> str:
     """A statement as is; calls in BFCL python syntax, or JSON where python cannot carry them
-    (a name like `get-weather`, NaN), never failing."""
+    (`calls.writable_syntax`: a name like `get-weather` or `from`), never failing (NaN is shown)."""
     if isinstance(answer, str):
         return answer
-    for syntax in ("python", "json"):
-        try:
-            return render_calls(answer, syntax)
-        except ValueError:
-            continue
-    return json.dumps([call.model_dump() for call in answer], ensure_ascii=False, default=str)
+    try:
+        return render_calls(answer, writable_syntax(answer))
+    except ValueError:  # a value no syntax carries: shown anyway, for the judge to see
+        return json.dumps([call.model_dump() for call in answer], ensure_ascii=False, default=str)
 
 
 def conversation_text(messages: Sequence[Mapping[str, Any]]) -> str:

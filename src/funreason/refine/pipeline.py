@@ -10,7 +10,9 @@ Outputs in `out_dir`: `refined.jsonl` (passed, plus statement answers saved at s
 `hard.jsonl` (stage 4-5 failures regeneration could not fix, and undecided ones under
 `undecided="hard"`), `dropped.jsonl` (stage 2-3 failures), `errors.jsonl` (the judge failed on
 them; retried on the next run), `rejects.jsonl` (malformed input lines), `report.md` with
-`funnel.png`, and `run.json` (settings, versions, counts, time).
+`funnel.png`, and `run.json` (settings, versions, counts, time). Each appears only once complete
+(written to a temporary file, then renamed). An input whose every line is malformed raises
+`NothingValid` and writes no outcome files.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from funreason import __version__
 from funreason.llm.base import EndpointDown
-from funreason.records import Rejects, Sample, ToolCall, read_samples
+from funreason.records import Rejects, Sample, ToolCall, atomic_output, read_samples, require_valid
 from funreason.refine.judges import STAGES, Judge, Judgement
 from funreason.refine.report import ReportStats, write_report
 from funreason.refine.stages import OUTCOMES, TITLES, Regenerator, Track, Undecided, run_stages
@@ -158,7 +160,8 @@ class _Run:
         rejects_path.write_text("", encoding="utf-8")  # rebuilt from the input on every run
         self.display = _Display(progress, input_path)
         with self.display, Rejects(rejects_path, strict=strict) as rejects:
-            count = await self.all(read_samples(input_path, rejects), batch_size, concurrency)
+            samples = require_valid(read_samples(input_path, rejects), rejects, input_path)
+            count = await self.all(samples, batch_size, concurrency)
         self.store.truncate(count)
         stats = _write_outputs(self.store, count, out_dir)
         summary = RefineSummary(
@@ -338,7 +341,8 @@ def _write_run_info(path: Path, input_path: Path, settings: dict[str, Any], summ
 
     info = {"funreason": __version__, "git_commit": git_commit(), "input": str(input_path),
             "settings": settings, "summary": summary.as_dict()}
-    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    with atomic_output(path) as handle:
+        handle.write(json.dumps(info, indent=2) + "\n")
 
 
 class _Display:

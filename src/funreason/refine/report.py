@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from funreason.records import atomic_output
 from funreason.refine.judges import STAGES
 from funreason.refine.stages import OUTCOMES, TITLES
 
@@ -98,7 +99,8 @@ def write_report(out_dir: Path, stats: ReportStats, *, input_name: str, settings
             lines.append(f"| {decision} | {_cell(kind, 60)} | {count} | {example} |")
         lines.append("")
     path = out_dir / "report.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    with atomic_output(path) as handle:
+        handle.write("\n".join(lines))
     return path
 
 
@@ -140,4 +142,5 @@ def plot_funnel(stats: ReportStats, path: Path) -> None:
         hidden.set_visible(False)
         for side in ("top", "right", "bottom" if axes is left else "left"):
             axes.spines[side].set_visible(False)
-    figure.savefig(path, dpi=90, metadata={"Software": None})
+    with atomic_output(path, binary=True) as handle:
+        figure.savefig(handle, format="png", dpi=90, metadata={"Software": None})

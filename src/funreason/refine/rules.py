@@ -19,7 +19,9 @@ Per stage (a reason reads `<kind>: <detail>`; reports group failures by `<kind>`
 5. format: with the model's raw answer text in `meta["raw_answer"]`, that text must be the
    canonical rendering in the target syntax (`calls.render_calls`); text that parses to the same
    calls in another form is corrected to the canonical one. Without raw text, the calls must
-   render and parse back unchanged (every name writable in the syntax).
+   render and parse back unchanged. The target is the judge's syntax, or JSON for calls python
+   cannot write (`calls.writable_syntax`: an argument named `from`); only values no syntax
+   carries (NaN) fail as not writable.
 """
 
 from __future__ import annotations
@@ -32,14 +34,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from funreason.calls import SYNTAXES, CallParseError, Syntax, parse_calls, render_calls
+from funreason.calls import SYNTAXES, CallParseError, Syntax, parse_calls, render_calls, writable_syntax
 from funreason.records import RAW_ANSWER, Sample, ToolCall
 from funreason.refine.fit import surely_valid
 from funreason.refine.grounding import Text, ground, leaves, text_facts
 from funreason.refine.judges import Judgement, check_stage, parse_options, register
 from funreason.schema import validate_calls
 
-VERSION = "2"  # bumped when a verdict can change: cached verdicts of another version are not reused
+VERSION = "3"  # bumped when a verdict can change: cached verdicts of another version are not reused
 _CALL_LIST = re.compile(r"\[\s*[A-Za-z_][\w.]*\(")
 _INTEGER = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -269,10 +271,7 @@ def _mentions(text: str, name: str) -> bool:
 
 def _show(calls: Sequence[ToolCall]) -> str:
     """Calls for a reason: python syntax (JSON where names do not allow it), at most 160 characters."""
-    try:
-        text = render_calls(calls)
-    except ValueError:
-        text = render_calls(calls, "json")
+    text = render_calls(calls, writable_syntax(calls))
     return text if len(text) <= 160 else text[:157] + "..."
 
 
@@ -355,20 +354,23 @@ def _convert(text: str, kind: Any) -> Any:
 
 
 def check_format(sample: Sample, syntax: Syntax = "python") -> Judgement:
+    """Stage 5 in `syntax`, or in JSON for calls that python cannot write (see the module docstring)."""
     calls = sample.calls
     if not calls:
         return Judgement("undecided", "no calls: a statement answer has no call syntax")
+    target = writable_syntax(calls, syntax)
+    why = "" if target == syntax else f" ({syntax} cannot write these names)"
     try:
-        canonical = render_calls(calls, syntax)
+        canonical = render_calls(calls, target)
     except ValueError as exc:
         return Judgement("fail", f"not writable: {exc}")
     raw = sample.meta.get(RAW_ANSWER)
     if not isinstance(raw, str):
-        if list(_parse(canonical, syntax)) != list(calls):
-            return Judgement("fail", f"no fixed point: {syntax} syntax does not read back as these calls")
-        return Judgement("pass", f"canonical: the calls render and parse back in {syntax} syntax")
+        if list(_parse(canonical, target)) != list(calls):
+            return Judgement("fail", f"no fixed point: {target} syntax does not read back as these calls")
+        return Judgement("pass", f"canonical: the calls render and parse back in {target} syntax{why}")
     if raw.strip() == canonical:
-        return Judgement("pass", f"canonical: the answer text is exact {syntax} syntax")
+        return Judgement("pass", f"canonical: the answer text is exact {target} syntax{why}")
     try:
         parsed = parse_calls(raw, "auto")
     except CallParseError as exc:
@@ -376,7 +378,7 @@ def check_format(sample: Sample, syntax: Syntax = "python") -> Judgement:
     if parsed != list(calls):
         return Judgement("fail", f"text differs: the answer text reads {_show(parsed)}, not {_show(calls)}")
     found = _written_in(raw, calls)
-    how = f"{syntax} syntax, not written canonically" if found == syntax else f"{found} syntax, not {syntax}"
+    how = f"{found} syntax, not {target}{why}" if found != target else f"{found} syntax, not written canonically"
     return Judgement("fail", f"not canonical: the text is {how} (expected {canonical[:120]})", list(calls))
 
 

@@ -15,8 +15,10 @@ tokenized once with character offsets, and each token gets the segment of its fi
 - `NONE` (0): everything else (system prompt, tools, user turns, tool results); label -100.
 
 Every assistant turn is trained, earlier ones in `sample.messages` included. The target's answer is
-the canonical call text, or the text as written where the sample keeps it (`target_answer`). `labels` and
-`segment_ids` are aligned with `input_ids`, unshifted (the model shifts, as in transformers).
+the canonical call text (python syntax, JSON for calls python cannot write, such as an argument
+named `from`: `calls.writable_syntax`), or the text as written where the sample keeps it
+(`target_answer`). `labels` and `segment_ids` are aligned with `input_ids`, unshifted (the model
+shifts, as in transformers).
 
 Finding the turns in the rendered text. Each assistant turn is rendered by us (`format_turn`) and
 handed to the template as plain `content`; the template only wraps it. Where the conversation up to
