@@ -183,8 +183,8 @@ def refine(
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
     judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint.")] = None,
     teacher_model: Annotated[str | None, typer.Option(help="Teacher model that rewrites stage 4-5 failures "
-                                                           "[default: none, they go to the hard pool].")] = None,
-    teacher_endpoint: Annotated[str | None, typer.Option(help="The teacher's API root [default: --endpoint].")] = None,
+                                                           "(without one they go to the hard pool).")] = None,
+    teacher_endpoint: Annotated[str | None, typer.Option(help="The teacher's API root, if not --endpoint.")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Judge (and teacher) requests in flight at once.")] = 64,
     max_regenerations: Annotated[int, typer.Option(min=0, help="Attempts to correct or rewrite a failing sample at stages 4-5.")] = 2,
