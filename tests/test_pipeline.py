@@ -22,6 +22,19 @@ def test_paper_config_validates_and_trains_under_deepspeed():
     assert config.refine.judge == "hybrid" and config.cot.teacher == "llm"
 
 
+def test_paper_config_refines_with_a_hybrid_judge_and_a_teacher():
+    from funreason.demo import make_refine_judge, make_regenerator
+    from funreason.refine.llm_judge import HybridJudge
+
+    config = load_config(CONFIGS / "paper.yaml")
+    judge = make_refine_judge(config)  # `funreason run` built no hybrid judge before (generator= was refused)
+    assert isinstance(judge, HybridJudge) and judge.name == "hybrid:Qwen/QwQ-32B"
+    assert judge.llm.generator.base_url == "http://localhost:8000/v1"
+    assert make_regenerator(config).name == "llm:Qwen/QwQ-32B"
+    assert (config.refine.undecided, config.refine.max_regenerations) == ("hard", 2)
+    assert make_regenerator(PipelineConfig()) is None
+
+
 def test_unknown_keys_name_their_section(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("train:\n  sample: 3\n")

@@ -216,10 +216,13 @@ def refine(
     output: Annotated[Path, typer.Option("--out", help="Folder for refined/hard/dropped/errors and the report.")],
     judge: Annotated[str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with --endpoint, else rules].")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
-    judge_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint.")] = None,
+    teacher_model: Annotated[str | None, typer.Option(help="Teacher model that rewrites stage 4-5 failures "
+                                                           "(without one they go to the hard pool).")] = None,
+    teacher_endpoint: Annotated[str | None, typer.Option(help="The teacher's API root, if not --endpoint.")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
-    concurrency: Annotated[int, typer.Option(min=1, help="Judge requests in flight at once.")] = 64,
-    max_regenerations: Annotated[int, typer.Option(min=0, help="Tries to correct a failing answer at stages 4-5.")] = 2,
+    concurrency: Annotated[int, typer.Option(min=1, help="Judge (and teacher) requests in flight at once.")] = 64,
+    max_regenerations: Annotated[int, typer.Option(min=0, help="Attempts to correct or rewrite a failing sample at stages 4-5.")] = 2,
     undecided: Annotated[str, typer.Option(help="What a verdict the judge cannot settle counts as: pass, fail or hard.")] = "pass",
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per judge batch.")] = 256,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
@@ -227,19 +230,30 @@ def refine(
     """Refine data with FCDR's five judged stages; resumable (rerun the same command after a crash)."""
     from funreason.refine import make_judge
     from funreason.refine import refine as run_refine
+    from funreason.refine.teacher import TeacherRegenerator
 
     kind = judge or ("hybrid" if endpoint else "rules")
     if kind not in ("rules", "llm", "hybrid"):
         raise ValueError(f"--judge must be rules, llm or hybrid, not {kind!r}")
     if kind != "rules" and not (endpoint and judge_model):
         raise ValueError(f"--judge {kind} needs --endpoint URL and --judge-model NAME")
+    if teacher_endpoint and not teacher_model:
+        raise ValueError("--teacher-endpoint needs --teacher-model NAME")
+    if teacher_model and not (teacher_endpoint or endpoint):
+        raise ValueError("--teacher-model needs --endpoint URL (or --teacher-endpoint URL)")
     options = {} if kind == "rules" else {"endpoint": endpoint, "model": judge_model, "api_key": api_key,
                                           "concurrency": concurrency}
+    teacher = endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency) if teacher_model else None
     summary = run_refine(
         source, output, make_judge(kind, **options), max_regenerations=max_regenerations,
-        undecided=undecided, batch_size=batch_size, strict=strict,
+        regenerator=TeacherRegenerator(teacher) if teacher else None, undecided=undecided,
+        batch_size=batch_size, strict=strict,
     )  # fmt: skip
     out.print(refine_table(summary))
+    if summary.undecided_kept:
+        console.print(f"[yellow]{summary.undecided_kept} refined sample(s) passed a stage on an undecided verdict "
+                      "counted as pass[/]; use --undecided hard (or a hybrid judge) to keep only decided ones",
+                      highlight=False)
 
 
 def refine_table(summary: Any) -> Any:
@@ -254,6 +268,11 @@ def refine_table(summary: Any) -> Any:
     table.add_section()
     for name in ("refined", "statements", "hard", "dropped", "errors", "rejects"):
         table.add_row(name, str(getattr(summary, name)))
+    table.add_section()
+    table.add_row("answers regenerated (by the teacher)", f"{summary.regenerated} ({summary.rewritten})")
+    table.add_row("unusable teacher replies", str(summary.unusable))
+    table.add_row("kept after regeneration", str(summary.kept_after_regeneration))
+    table.add_row("given up after regeneration", str(summary.given_up))
     table.add_row("judge calls (cached)", f"{summary.judged} ({summary.cached})")
     return table
 

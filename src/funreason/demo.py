@@ -91,7 +91,8 @@ def run_pipeline(config: PipelineConfig, console: Console) -> Path:
     with clock.stage(f"refine (FCDR, {config.refine.judge} judge)"):
         refined_dir = out / "refine"
         summary = refine(data, refined_dir, make_refine_judge(config), progress=False,
-                         max_regenerations=config.refine.max_regenerations)  # fmt: skip
+                         max_regenerations=config.refine.max_regenerations, undecided=config.refine.undecided,
+                         regenerator=make_regenerator(config))  # fmt: skip
         console.print(runreport.funnel_table(summary.funnel))
         removed = itertools.chain.from_iterable(
             read_samples(refined_dir / name) for name in ("hard.jsonl", "dropped.jsonl", "errors.jsonl")
@@ -165,6 +166,14 @@ def make_refine_judge(config: PipelineConfig) -> Any:
     if section.judge == "rules":
         return make_judge("rules")
     return make_judge(section.judge, generator=endpoint_generator(section))
+
+
+def make_regenerator(config: PipelineConfig) -> Any:
+    """The teacher that rewrites stage 4-5 failures, or None (they go to the hard pool)."""
+    from funreason.refine.teacher import TeacherRegenerator
+
+    section = config.refine.regenerator
+    return TeacherRegenerator(endpoint_generator(section)) if section is not None else None
 
 
 def train_model(config: PipelineConfig, refined: Path, output: Path, console: Console) -> dict[str, Any]:

@@ -44,8 +44,13 @@ class CotSection(EndpointSection):
 
 
 class RefineSection(EndpointSection):
+    """FCDR: the judge (its endpoint for llm and hybrid), and the teacher that rewrites stage 4-5 failures."""
+
     judge: Literal["rules", "llm", "hybrid"] = "rules"
-    max_regenerations: int = Field(2, ge=0)
+    max_regenerations: int = Field(2, ge=0, description="Attempts to correct or rewrite a stage 4-5 failure.")
+    undecided: Literal["pass", "fail", "hard"] = Field("pass", description="What an undecided verdict counts as.")
+    regenerator: EndpointSection | None = Field(
+        None, description="The teacher LLM that rewrites stage 4-5 failures; None: they go to the hard pool.")
 
 
 class TrainSection(_Section):

@@ -15,7 +15,7 @@ from pathlib import Path
 from funreason.records import Sample, ToolCall
 from funreason.refine.judges import Judgement
 from funreason.refine.rules import RAW_ANSWER
-from funreason.refine.stages import verdict_key
+from funreason.refine.stages import Regeneration, verdict_key
 
 Script = Callable[[str, Sample], Judgement]
 
@@ -47,7 +47,8 @@ class ScriptedJudge:
 
 
 class ScriptedRegenerator:
-    """Adds `regenerated=True` to every call, except for answers that already have it (None)."""
+    """Adds `regenerated=True` to every call (the reasoning unchanged); an answer that already has it
+    gets an unusable attempt."""
 
     name, version = "scripted-regenerator", "1"
 
@@ -55,15 +56,15 @@ class ScriptedRegenerator:
         self.log = log
         self.asked: list[str] = []
 
-    async def regenerate(self, stage: str, samples: Sequence[Sample],
-                         judgements: Sequence[Judgement]) -> list[list[ToolCall] | None]:
+    async def regenerate(self, stage: str, samples: Sequence[Sample], judgements: Sequence[Judgement],
+                         attempts: Sequence[int]) -> list[Regeneration]:
         keys = [verdict_key(sample) for sample in samples]
         self.asked += keys
         if self.log is not None:
             with self.log.open("a") as handle:
-                handle.writelines(f"regenerate\t{stage}\t{key}\n" for key in keys)
-        return [None if any(c.arguments.get("regenerated") for c in s.calls)
-                else [ToolCall(name=c.name, arguments={**c.arguments, "regenerated": True}) for c in s.calls]
+                handle.writelines(f"regenerate\t{stage}\t{key}\t{n}\n" for key, n in zip(keys, attempts, strict=True))
+        return [Regeneration(None, note="already regenerated") if any(c.arguments.get("regenerated") for c in s.calls)
+                else Regeneration([ToolCall(name=c.name, arguments={**c.arguments, "regenerated": True}) for c in s.calls])
                 for s in samples]
 
 

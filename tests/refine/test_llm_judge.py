@@ -205,7 +205,31 @@ def test_hybrid_asks_the_llm_only_where_rules_are_undecided():
     assert [j.decision for j in judgements] == ["fail", "fail", "error", "fail", "pass"]
     assert judgements[0].reason == "rules says fail" and judgements[1].reason == "llm: no reason given"
     assert sorted(asked(r) for r in server.requests) == ["b", "d"]
-    assert hybrid.name == "hybrid:judge-model" and hybrid.version == "1+" + hybrid.llm.version
+    assert hybrid.name == "hybrid:judge-model" and hybrid.version == f"1+{hybrid.llm.version}+route2"
+
+
+def test_hybrid_sends_stage_3_to_the_llm_unless_the_reasoning_is_our_template():
+    reasoning = "`get_weather` fits.\n- `city` = \"Paris\": stated in the request."
+    ours = sample("ours: weather in Paris?", reasoning=reasoning, meta={"reasoning_by": "template"})
+    teacher = sample("teacher: weather in Paris?", reasoning=reasoning, meta={"reasoning_by": "llm:qwq"})
+    unmarked = sample("unmarked: weather in Paris?", reasoning=reasoning)
+    with FakeServer(lambda request: Reply(text="It leads elsewhere. <judge>False</judge>")) as server:
+        hybrid = make_judge("hybrid", generator=EndpointGenerator(server.url, "judge-model", **FAST))
+        judgements = run(hybrid, "reasoning", [ours, teacher, unmarked])
+        assert [j.decision for j in judgements] == ["pass", "fail", "fail"]
+        assert judgements[0].reason.startswith("names calls") and len(server.requests) == 2  # not ours
+        # Elsewhere the rules settle a teacher's sample as any other (every value here is in the query).
+        assert [j.decision for j in run(hybrid, "function_params", [teacher])] == ["pass"]
+        assert len(server.requests) == 2
+
+
+def test_hybrid_never_lets_undecided_through():
+    unstated = sample("weather in Paris", reasoning="`get_weather` fits.", meta={"reasoning_by": "template"})
+    assert asyncio.run(make_judge("rules").judge("reasoning", [unstated]))[0].decision == "undecided"
+    with FakeServer(lambda request: Reply(text="<judge>True</judge>")) as server:
+        hybrid = make_judge("hybrid", endpoint=server.url, model="m")
+        [judgement] = run(hybrid, "reasoning", [unstated])
+    assert judgement.decision == "pass" and len(server.requests) == 1
 
 
 def test_hybrid_with_real_rules_and_registry():

@@ -73,4 +73,4 @@ def test_kill_9_then_resume_gives_the_same_files_and_judges_nothing_twice(tmp_pa
     calls = logged(log)
     assert max(calls.values()) == 1, [call for call, n in calls.items() if n > 1][:5]
     assert calls == logged(reference_log)
-    assert {kind for kind, _, _ in calls} == {"judge", "regenerate"}
+    assert {call[0] for call in calls} == {"judge", "regenerate"}

@@ -40,7 +40,7 @@ def run(items, judge, **options):
     regenerate = None
     if regenerator is not None:
         async def regenerate(stage, tracks, judgements):
-            return await regenerator.regenerate(stage, [t.sample for t in tracks], judgements)
+            return await regenerator.regenerate(stage, [t.sample for t in tracks], judgements, [t.tries for t in tracks])
 
     tracks = [Track(i, item) for i, item in enumerate(items)]
     asyncio.run(run_stages(tracks, ask, judge.name, regenerate=regenerate, **options))
@@ -102,7 +102,7 @@ def test_regeneration_is_bounded_then_the_sample_is_hard():
         assert len(track.sample.history) == bound
 
 
-def test_without_a_correction_the_regenerator_is_asked_or_the_sample_is_hard():
+def test_without_a_correction_the_regenerator_rewrites_and_every_stage_is_asked_again():
     judge = scripted(function_params=lambda s: PASS if s.calls[0].arguments.get("regenerated") else Judgement("fail", "x"))
     [alone] = run([sample()], judge)
     assert (alone.outcome, alone.reason) == ("hard", "x (no correction, no regenerator)")
@@ -110,8 +110,32 @@ def test_without_a_correction_the_regenerator_is_asked_or_the_sample_is_hard():
     [helped] = run([sample()], judge, regenerator=regenerator)
     assert helped.outcome == "refined" and helped.sample.calls[0].arguments == {"a": 1, "regenerated": True}
     assert regenerator.asked == [verdict_key(sample())]
-    [stuck] = run([sample()], scripted(format=Judgement("fail", "y")), regenerator=ScriptedRegenerator())
-    assert (stuck.outcome, stuck.reason) == ("hard", "y (the regenerator found no better answer)")
+    assert path(helped) == [(stage, "pass") for stage in STAGES[:3]] + [("function_params", "fail")] + [
+        (stage, "pass") for stage in STAGES]
+    assert helped.steps[4] == ("function_params", "rewritten", "function_params: x")
+
+
+def test_an_unusable_rewrite_is_asked_again_within_the_bound_then_the_sample_is_hard():
+    stuck_sample = sample([ToolCall(name="f", arguments={"regenerated": True})])
+    for bound in (1, 3):
+        regenerator = ScriptedRegenerator()
+        [stuck] = run([stuck_sample], scripted(format=Judgement("fail", "y")), regenerator=regenerator,
+                      max_regenerations=bound)
+        assert (stuck.outcome, stuck.tries, len(regenerator.asked)) == ("hard", bound, bound)
+        assert stuck.reason == f"y (after {bound} regeneration(s); the last was unusable: already regenerated)"
+        assert [kind for _, kind, _ in stuck.steps].count("unusable") == bound
+
+
+def test_a_rewrite_replaces_the_reasoning_and_marks_who_wrote_it():
+    from funreason.refine.stages import Regeneration, rewritten
+
+    before = sample(**{RAW_ANSWER: "f(a=1)", "reasoning_by": "template"}).model_copy(update={"reasoning": "old"})
+    after = rewritten(before, Regeneration([ToolCall(name="f", arguments={"a": 2})], "new"), "format: x", "llm:t")
+    assert (after.reasoning, after.meta, after.calls[0].arguments) == ("new", {"reasoning_by": "llm:t"}, {"a": 2})
+    assert [(h["field"], h["value"]) for h in after.history] == [
+        ("answer", [{"name": "f", "arguments": {"a": 1}}]), (f"meta.{RAW_ANSWER}", "f(a=1)"), ("reasoning", "old")]
+    assert before.reasoning == "old" and before.meta["reasoning_by"] == "template"  # the original is untouched
+    assert verdict_key(before) != verdict_key(before.model_copy(update={"meta": {RAW_ANSWER: "f(a=1)"}}))
 
 
 @pytest.mark.parametrize(("policy", "outcome", "end"), [("pass", "refined", "format"), ("fail", "dropped", "reasoning"),

@@ -6,6 +6,7 @@ import pytest
 
 from funreason.records import ToolCall
 from funreason.refine import Judgement
+from funreason.refine.stages import Regeneration
 from funreason.refine.store import MIGRATIONS, Store, migrate
 
 COLUMNS = {
@@ -13,6 +14,8 @@ COLUMNS = {
     "verdicts": ["stage", "judge", "version", "key", "decision", "reason", "correction", "created"],
     "outcomes": ["seq", "sample_id", "input_key", "config", "outcome", "stage", "reason", "sample", "trail"],
     "regenerations": ["stage", "regenerator", "version", "key", "answer"],
+    "attempts": ["stage", "regenerator", "version", "key", "attempt", "prompt_hash", "reply", "reasoning", "answer",
+                 "note", "new_key", "created"],
 }
 
 
@@ -23,10 +26,10 @@ def columns(conn):
 
 def test_a_blank_database_gets_every_migration(tmp_path):
     conn = sqlite3.connect(tmp_path / "blank.sqlite")
-    assert migrate(conn) == len(MIGRATIONS) == 3
+    assert migrate(conn) == len(MIGRATIONS) == 4
     assert columns(conn) == COLUMNS
-    assert migrate(conn) == 3  # applying again changes nothing
-    assert [row[0] for row in conn.execute("SELECT version FROM schema_version")] == [1, 2, 3]
+    assert migrate(conn) == 4  # applying again changes nothing
+    assert [row[0] for row in conn.execute("SELECT version FROM schema_version")] == [1, 2, 3, 4]
 
 
 def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
@@ -35,7 +38,8 @@ def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
     assert migrate(conn, upto=1) == 1
     conn.execute("INSERT INTO verdicts VALUES ('format', 'rules', '1:python', 'k', 'pass', 'fine', NULL)")
     conn.commit()
-    assert "regenerations" not in columns(conn) and "created" not in columns(conn)["verdicts"]
+    assert "regenerations" not in columns(conn) and "attempts" not in columns(conn)
+    assert "created" not in columns(conn)["verdicts"]
     conn.close()
     store = Store(path)  # opening migrates
     assert columns(store.conn) == COLUMNS
@@ -63,8 +67,23 @@ def test_verdicts_round_trip_with_corrections_and_errors_are_not_reused(tmp_path
     assert set(found) == set(keys) and found["k7"] == Judgement("fail", "wrong", fix)
     assert store.verdicts("function_params", "rules", "2", keys) == {}  # another judge version
     assert store.verdicts("format", "rules", "1", keys) == {}  # another stage
-    store.add_regenerations("format", "regen", "1", [("a", fix), ("b", None)])
-    assert store.regenerations("format", "regen", "1", ["a", "b", "c"]) == {"a": fix, "b": None}
+    store.close()
+
+
+def test_attempts_round_trip_and_the_first_stored_answer_stands(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    fix = [ToolCall(name="f", arguments={"a": 2})]
+    good = Regeneration(fix, "because a is 2", prompt_hash="h1", reply="<reasoning>...")
+    bad = Regeneration(None, note="unusable reply: found 0", prompt_hash="h2", reply="garbage")
+    pairs = [(f"k{i}", i % 3) for i in range(700)]  # more than one chunk of (key, attempt) pairs
+    store.add_attempts("format", "teacher", "1", [(key, n, good, "new") for key, n in pairs] + [("x", 1, bad, None)],
+                       created=0.0)
+    store.add_attempts("format", "teacher", "1", [("x", 1, good, "new")], created=1.0)  # asked twice at once
+    store.commit()
+    found = store.attempts("format", "teacher", "1", [*pairs, ("x", 1), ("x", 0), ("k1", 2)])
+    assert set(found) == {*pairs, ("x", 1)}
+    assert found["k4", 1] == good and found["x", 1] == bad
+    assert store.attempts("format", "teacher", "2", pairs) == {} and store.attempts("function_params", "teacher", "1", pairs) == {}
     store.close()
 
 

@@ -9,7 +9,10 @@
 again (`retries` times, at `retry_temperature`), then recorded as an `error` — never guessed. The
 judge's version hashes the five prompt files, so editing one invalidates cached verdicts.
 
-`HybridJudge` runs the rules first and asks the LLM only where they are `undecided`.
+`HybridJudge` lets the rules settle what they can settle for certain (the answer is a call, tools
+offered, schemas, exact grounding, format) and asks the LLM the rest: wherever the rules are
+`undecided`, and at stage 3 (does the reasoning lead to the answer?) for every reasoning but our
+own rule template (`meta["reasoning_by"] == "template"`), which the rules read exactly.
 `EnsembleJudge` asks several judges and votes (the paper's later variant); see `vote`.
 """
 
@@ -28,8 +31,10 @@ from funreason.prompts import fill_prompt, load_prompt, prompt_version
 from funreason.records import Sample
 from funreason.refine.judges import STAGES, Judge, Judgement, check_stage, make_judge, parse_options, register
 from funreason.refine.rules import RAW_ANSWER, RulesJudge
+from funreason.refine.stages import REASONING_BY, TEMPLATE
 
 PARSER_VERSION = "1"  # bump when verdict parsing changes
+ROUTING_VERSION = "2"  # bump when the hybrid judge changes what goes to the LLM
 _JUDGE = re.compile(r"<judge>(.*?)</judge>", re.S | re.I)
 _NEW_FC = re.compile(r"<NewFC>(.*?)</NewFC>", re.S | re.I)
 _TAG = re.compile(r"</?(?:judge|NewFC)>", re.I)
@@ -154,28 +159,44 @@ class HybridOptions(LLMOptions):
 
 @register("hybrid")
 class HybridJudge:
-    """The rules judge first; the LLM judge only for the samples the rules leave `undecided`."""
+    """The rules where they are certain, the LLM judge for the rest (see the module docstring).
+
+    The LLM judge is `llm`, or built from `generator` (any `Generator`) or the endpoint options.
+    """
 
     Options = HybridOptions
 
-    def __init__(self, rules: Judge | None = None, llm: Judge | None = None, **options: Any):
+    def __init__(self, rules: Judge | None = None, llm: Judge | None = None, generator: Generator | None = None,
+                 **options: Any):
         parse_options(HybridOptions, options, "hybrid")
         llm_options = {key: value for key, value in options.items() if key != "syntax"}
-        if llm is not None and llm_options:
-            raise ValueError(f"hybrid judge: pass llm= or the LLM options ({', '.join(llm_options)}), not both")
+        if llm is not None and (llm_options or generator is not None):
+            given = ", ".join([*llm_options, *(["generator"] if generator is not None else [])])
+            raise ValueError(f"hybrid judge: pass llm= or the LLM options ({given}), not both")
         self.rules = rules if rules is not None else RulesJudge(**{k: v for k, v in options.items() if k == "syntax"})
-        self.llm = llm if llm is not None else LLMJudge(**llm_options)
+        self.llm = llm if llm is not None else LLMJudge(generator, **llm_options)
         self.name = f"hybrid:{self.llm.name.removeprefix('llm:')}"
-        self.version = f"{self.rules.version}+{self.llm.version}"
+        self.version = f"{self.rules.version}+{self.llm.version}+route{ROUTING_VERSION}"
 
     async def judge(self, stage: str, samples: Sequence[Sample]) -> list[Judgement]:
-        judgements = await self.rules.judge(stage, samples)
-        ask = [index for index, judgement in enumerate(judgements) if judgement.decision == "undecided"]
+        check_stage(stage)
+        ruled = [i for i, sample in enumerate(samples) if self.rules_settle(stage, sample)]
+        judgements: list[Judgement | None] = [None] * len(samples)
+        if ruled:
+            answers = await self.rules.judge(stage, [samples[i] for i in ruled])
+            for index, judgement in zip(ruled, answers, strict=True):
+                judgements[index] = judgement
+        ask = [i for i, judgement in enumerate(judgements) if judgement is None or judgement.decision == "undecided"]
         if ask:
-            answers = await self.llm.judge(stage, [samples[index] for index in ask])
+            answers = await self.llm.judge(stage, [samples[i] for i in ask])
             for index, answer in zip(ask, answers, strict=True):
                 judgements[index] = answer
-        return judgements
+        return [judgement for judgement in judgements if judgement is not None]
+
+    @staticmethod
+    def rules_settle(stage: str, sample: Sample) -> bool:
+        """Whether the rules are asked first: everywhere but stage 3 of a reasoning not from our template."""
+        return stage != "reasoning" or sample.meta.get(REASONING_BY) == TEMPLATE
 
 
 # --- ensemble: several judges vote -----------------------------------------------------------------

@@ -1,10 +1,11 @@
 """`refine`: run the five FCDR stages over a JSONL file of samples, resumably.
 
 Samples stream from the input in batches; several batches are judged concurrently (judges are
-async). Every verdict and every sample's outcome goes to `refine.sqlite` in the output folder as
-soon as its batch step is done, so a run killed at any point (even `kill -9`) and started again
-asks the judge nothing it already answered, and ends with the same files as an uninterrupted run:
-the outputs are written at the end from the store, in input order.
+async). Every verdict, every regeneration attempt and every sample's outcome goes to
+`refine.sqlite` in the output folder as soon as its batch step is done, so a run killed at any
+point (even `kill -9`) and started again asks the judge and the teacher nothing they already
+answered, and ends with the same files as an uninterrupted run: the outputs are written at the end
+from the store, in input order.
 
 Outputs in `out_dir`: `refined.jsonl` (passed, plus statement answers saved at stage 1),
 `hard.jsonl` (stage 4-5 failures regeneration could not fix, and undecided ones under
@@ -36,12 +37,23 @@ from funreason.llm.base import EndpointDown
 from funreason.records import Rejects, Sample, ToolCall, atomic_output, read_samples, require_valid
 from funreason.refine.judges import STAGES, Judge, Judgement
 from funreason.refine.report import ReportStats, write_report
-from funreason.refine.stages import OUTCOMES, TITLES, Regenerator, Track, Undecided, run_stages
+from funreason.refine.stages import (
+    OUTCOMES,
+    TITLES,
+    Regeneration,
+    Regenerator,
+    Track,
+    Undecided,
+    rewritten,
+    run_stages,
+    verdict_key,
+)
 from funreason.refine.store import Store
 
 FILES = {"refined": "refined.jsonl", "hard": "hard.jsonl", "dropped": "dropped.jsonl", "error": "errors.jsonl"}
 STORE_FILE = "refine.sqlite"
 _DECISIONS = ("pass", "fail", "undecided", "error")
+OUTCOME_FORMAT = 2  # outcomes stored by another format (trails without regeneration attempts) are recomputed
 
 
 @dataclass
@@ -59,7 +71,13 @@ class RefineSummary:
     judged: int = 0  # samples sent to the judge (one per stage asked)
     cached: int = 0  # verdicts taken from the store instead
     resumed: int = 0  # samples whose outcome an earlier run had stored
-    regenerated: int = 0  # answers replaced by a correction or the regenerator
+    regenerated: int = 0  # answers replaced (judge corrections and regenerator rewrites)
+    rewritten: int = 0  # of which rewritten by the regenerator (reasoning and answer)
+    unusable: int = 0  # regenerator replies that gave nothing usable (garbage, timeouts): failed attempts
+    kept_after_regeneration: int = 0  # refined samples that had at least one regeneration attempt
+    given_up: int = 0  # hard-pool samples that had at least one regeneration attempt
+    undecided_kept: int = 0  # refined samples that passed a stage on an undecided verdict (policy "pass")
+    regenerator_asked: int = 0  # attempts sent to the regenerator in this run (the rest came from the store)
     seconds: float = 0.0
     funnel: dict[str, int] = field(default_factory=dict)  # samples that passed each stage
 
@@ -82,9 +100,9 @@ def refine(
 ) -> RefineSummary:
     """Refine the samples of `input_path` (JSONL) into `out_dir` with `judge`; see the module docstring.
 
-    `max_regenerations` bounds the answer regenerations per sample (stages 4-5); `regenerator`
-    writes new answers where the judge gave no correction (without one such samples go to the
-    hard pool). `undecided` is what an undecided verdict counts as: "pass", "fail" or "hard".
+    `max_regenerations` bounds the regeneration attempts per sample (stages 4-5, unusable ones
+    included); `regenerator` (a teacher, `refine.teacher`) rewrites the reasoning and answer where
+    the judge gave no correction (without one such samples go to the hard pool). `undecided` is what an undecided verdict counts as: "pass", "fail" or "hard".
     `batch_size` samples go to the judge at once, `concurrency` batches are in flight. `strict`
     stops at the first malformed input line instead of writing it to `rejects.jsonl`. Raises
     `EndpointDown` when an LLM judge's endpoint stays unreachable: what was judged is kept, and
@@ -122,6 +140,7 @@ async def arefine(
     settings = {
         "judge": judge.name, "judge_version": judge.version, "max_regenerations": max_regenerations,
         "undecided": undecided, "regenerator": [regenerator.name, regenerator.version] if regenerator else None,
+        "outcome_format": OUTCOME_FORMAT,
     }
     lock = FileLock(out_dir / ".refine.lock")
     try:
@@ -150,7 +169,7 @@ class _Run:
         self.store, self.judge, self.regenerator, self.settings = store, judge, regenerator, settings
         self.display = _Display(False, None)
         self.config = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-        self.judged = self.cached = self.resumed = self.regenerated = 0
+        self.judged = self.cached = self.resumed = self.asked = 0
         self.inflight: dict[tuple[str, str], asyncio.Future[Judgement]] = {}
 
     async def execute(self, input_path: Path, out_dir: Path, batch_size: int, concurrency: int, strict: bool,
@@ -168,7 +187,11 @@ class _Run:
             out_dir, input=count, rejects=rejects.count, refined=stats.outcomes["refined"],
             statements=stats.statements, hard=stats.outcomes["hard"], dropped=stats.outcomes["dropped"],
             errors=stats.outcomes["error"], judged=self.judged, cached=self.cached, resumed=self.resumed,
-            regenerated=self.regenerated, funnel=stats.funnel())
+            regenerated=stats.attempts["corrected"] + stats.attempts["rewritten"],
+            rewritten=stats.attempts["rewritten"], unusable=stats.attempts["unusable"],
+            kept_after_regeneration=stats.after["refined"], given_up=stats.after["hard"],
+            undecided_kept=stats.undecided_kept if self.settings["undecided"] == "pass" else 0,
+            regenerator_asked=self.asked, funnel=stats.funnel())
         return summary, stats
 
     async def all(self, samples: Iterable[Sample], batch_size: int, concurrency: int) -> int:
@@ -195,12 +218,13 @@ class _Run:
         finished = self.store.finished([t.seq for t in tracks], self.config)
         todo = [t for t in tracks if finished.get(t.seq) != inputs[t.seq]]
         self.resumed += len(tracks) - len(todo)
-        await run_stages(todo, self.judge_stage, self.judge.name, regenerate=self.regenerate,
+        await run_stages(todo, self.judge_stage, self.judge.name,
+                         regenerate=self.regenerate if self.regenerator else None,
+                         regenerator_name=self.regenerator.name if self.regenerator else "",
                          max_regenerations=self.settings["max_regenerations"], undecided=self.settings["undecided"])
-        self.regenerated += sum(t.tries for t in todo)
         self.store.add_outcomes(
             (t.seq, t.sample.id, inputs[t.seq], self.config, t.outcome, t.end_stage, t.reason,
-             t.sample.model_dump_json(), json.dumps([[v.stage, v.decision, v.reason] for v in t.trail]))
+             t.sample.model_dump_json(), json.dumps([list(step) for step in t.steps]))
             for t in todo)
         self.store.commit()
         self.display.done(len(tracks))
@@ -267,25 +291,48 @@ class _Run:
                                "of ToolCall; fix the judge")
         return list(answers)
 
-    async def regenerate(self, stage: str, tracks: list[Track],
-                         judgements: list[Judgement]) -> list[list[ToolCall] | None]:
-        """New answers from the regenerator, through the store (none without a regenerator)."""
-        if self.regenerator is None:
-            return [None] * len(tracks)
+    async def regenerate(self, stage: str, tracks: list[Track], judgements: list[Judgement]) -> list[Regeneration]:
+        """Each track's next regeneration attempt: from the store, else asked of the regenerator and stored.
+
+        An attempt is keyed by the failing sample's content key and its attempt number
+        (`track.tries`), so a rerun finds every attempt it made before, usable or not.
+        """
+        assert self.regenerator is not None, "run_stages asks only when there is a regenerator"
         name, version = self.regenerator.name, self.regenerator.version
-        keys = [t.key for t in tracks]
-        known = self.store.regenerations(stage, name, version, keys)
-        ask = {t.key: (t.sample, j) for t, j in zip(tracks, judgements, strict=True) if t.key not in known}
+        wanted = [(t.key, t.tries) for t in tracks]
+        known = self.store.attempts(stage, name, version, wanted)
+        ask = {pair: (t, j) for pair, t, j in zip(wanted, tracks, judgements, strict=True) if pair not in known}
         if ask:
-            pairs = list(ask.values())
-            answers = await self.regenerator.regenerate(stage, [s for s, _ in pairs], [j for _, j in pairs])
-            if len(answers) != len(pairs) or not all(_calls_or_none(a) for a in answers):
-                raise RuntimeError(f"regenerator {name!r} returned {len(answers)} answers for {len(pairs)} samples, "
-                                   "or an answer that is neither None nor a list of ToolCall")
-            self.store.add_regenerations(stage, name, version, zip(ask, answers, strict=True))
+            asked = list(ask.values())
+            answers = await self._rewrite(stage, [t.sample for t, _ in asked], [j for _, j in asked],
+                                          [t.tries for t, _ in asked])
+            made = [None if a.calls is None else verdict_key(rewritten(t.sample, a, "", name))  # the new sample's key
+                    for (t, _), a in zip(asked, answers, strict=True)]
+            self.store.add_attempts(stage, name, version, [(key, attempt, answer, new) for (key, attempt), answer, new
+                                                           in zip(ask, answers, made, strict=True)], time.time())
             self.store.commit()
-            known.update(zip(ask, answers, strict=True))
-        return [known[key] for key in keys]
+            self.asked += len(ask)
+            known = self.store.attempts(stage, name, version, wanted)  # the stored answer stands (see add_attempts)
+        return [known[pair] for pair in wanted]
+
+    async def _rewrite(self, stage: str, samples: list[Sample], judgements: list[Judgement],
+                       attempts: list[int]) -> list[Regeneration]:
+        """The regenerator's answers; one that raises makes its batch's attempts unusable, not the run stop."""
+        assert self.regenerator is not None
+        try:
+            answers = await self.regenerator.regenerate(stage, samples, judgements, attempts)
+        except EndpointDown:
+            raise
+        except Exception as exc:
+            return [Regeneration(None, note=f"regenerator failed: {type(exc).__name__}: {exc}") for _ in samples]
+        if len(answers) != len(samples) or not all(
+            isinstance(a, Regeneration) and _calls_or_none(a.calls) and (a.reasoning is None or isinstance(a.reasoning, str))
+            for a in answers
+        ):
+            raise RuntimeError(f"regenerator {self.regenerator.name!r} returned {len(answers)} answers for "
+                               f"{len(samples)} samples, or one that is not a Regeneration with calls None or a "
+                               "list of ToolCall; fix the regenerator")
+        return list(answers)
 
 
 def _calls_or_none(value: Any) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from funreason.records import atomic_output
 from funreason.refine.judges import STAGES
-from funreason.refine.stages import OUTCOMES, TITLES
+from funreason.refine.stages import ATTEMPTS, OUTCOMES, TITLES
 
 TOP_REASONS = 5
 _SHOWN = ("fail", "undecided", "error")
@@ -30,9 +30,14 @@ class ReportStats:
         self.decisions: dict[str, Counter[str]] = defaultdict(Counter)
         self.reasons: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         self.examples: dict[tuple[str, str, str], str] = {}
+        self.attempts: Counter[str] = Counter()  # regeneration attempts by kind (`stages.ATTEMPTS`)
+        self.attempts_at: Counter[tuple[str, str]] = Counter()  # ... by (stage, kind)
+        self.after: Counter[str] = Counter()  # outcomes of the samples that had an attempt
+        self.undecided_kept = 0  # refined samples that passed a stage on an undecided verdict
 
     def add(self, outcome: str, stage: str, trail: list[list[str]]) -> None:
-        """One sample: its outcome, the stage it ended at, and this run's `[stage, decision, reason]`s."""
+        """One sample: its outcome, the stage it ended at, and this run's steps: `[stage, decision, reason]`
+        for a verdict, `[stage, attempt kind, note]` for a regeneration attempt."""
         self.samples += 1
         self.outcomes[outcome] += 1
         self.statements += outcome == "refined" and stage == STAGES[0]
@@ -41,7 +46,17 @@ class ReportStats:
         for index, name in enumerate(STAGES):
             if through_all or index < end:
                 self.passed[name] += 1
+        kinds = [decision for _, decision, _ in trail]
+        if any(kind in ATTEMPTS for kind in kinds):
+            self.after[outcome] += 1
+        # The kept sample's own verdicts: those after its last rewrite (a rewrite is judged from stage 1 again).
+        last = max((i for i, kind in enumerate(kinds) if kind == "rewritten"), default=-1)
+        self.undecided_kept += outcome == "refined" and "undecided" in kinds[last + 1 :]
         for step, decision, reason in trail:
+            if decision in ATTEMPTS:
+                self.attempts[decision] += 1
+                self.attempts_at[step, decision] += 1
+                continue
             self.decisions[step][decision] += 1
             if decision in _SHOWN:
                 kind = reason_kind(reason)
@@ -76,15 +91,21 @@ def write_report(out_dir: Path, stats: ReportStats, *, input_name: str, settings
     for outcome in OUTCOMES:
         count = stats.outcomes[outcome]
         lines.append(f"| {outcome} | {count} | {100 * count / total:.1f}% |")
-    lines += ["", f"Refined includes {stats.statements} statement answers saved as they are at stage 1.", "",
-              "## Funnel", "", "![funnel](funnel.png)", "",
+    lines += ["", f"Refined includes {stats.statements} statement answers saved as they are at stage 1."]
+    if policy == "pass" and stats.undecided_kept:
+        lines += ["", f"**{stats.undecided_kept} refined samples passed a stage on an undecided verdict** (counted as "
+                      "`pass` by the policy; their verdicts say so). Use `undecided: hard`, or a hybrid judge, to keep "
+                      "only decided samples."]
+    lines += ["", "## Funnel", "", "![funnel](funnel.png)", "",
               "| stage | pass | fail | undecided | error | samples past it |", "|---|---:|---:|---:|---:|---:|"]
     for number, stage in enumerate(STAGES, 1):
         seen = stats.decisions[stage]
         lines.append(f"| {number}. {TITLES[stage]} | {seen['pass']} | {seen['fail']} | {seen['undecided']} | "
                      f"{seen['error']} | {stats.passed[stage]} |")
     lines += ["", "Verdict counts include re-checks of regenerated answers; stage 1 `fail` means a statement "
-              "answer, saved as is.", "", "## Why samples failed, by stage", ""]
+              "answer, saved as is.", ""]
+    lines += _regeneration_lines(stats)
+    lines += ["## Why samples failed, by stage", ""]
     for number, stage in enumerate(STAGES, 1):
         rows = [(decision, kind, count) for decision in _SHOWN
                 for kind, count in stats.reasons[stage, decision].most_common(TOP_REASONS)]
@@ -102,6 +123,25 @@ def write_report(out_dir: Path, stats: ReportStats, *, input_name: str, settings
     with atomic_output(path) as handle:
         handle.write("\n".join(lines))
     return path
+
+
+def _regeneration_lines(stats: ReportStats) -> list[str]:
+    """The regeneration section: attempts by stage and kind, and where the samples that had one ended."""
+    lines = ["## Regeneration (stages 4-5)", ""]
+    if not stats.attempts:
+        return lines + ["No regeneration attempts.", ""]
+    lines += ["Attempts: `corrected` (the judge's own correction of the answer, checked again from stage 4), "
+              "`rewritten` (the regenerator rewrote reasoning and answer, checked again from stage 1), `unusable` "
+              "(the regenerator's reply gave nothing usable; asked again while attempts are left).", "",
+              "| stage | " + " | ".join(ATTEMPTS) + " |", "|---|" + "---:|" * len(ATTEMPTS)]
+    for stage in STAGES:
+        if any(stats.attempts_at[stage, kind] for kind in ATTEMPTS):
+            lines.append(f"| {TITLES[stage]} | " + " | ".join(str(stats.attempts_at[stage, k]) for k in ATTEMPTS) + " |")
+    total = sum(stats.after.values())
+    lines += ["", f"{total} samples had an attempt: {stats.after['refined']} kept after regeneration, "
+                  f"{stats.after['hard']} given up (hard pool), {stats.after['dropped']} dropped, "
+                  f"{stats.after['error']} errors.", ""]
+    return lines
 
 
 def _cell(text: str, limit: int) -> str:

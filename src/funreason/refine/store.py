@@ -1,7 +1,9 @@
-"""The refinement store: every verdict, every regenerated answer and every sample's outcome, in SQLite.
+"""The refinement store: every verdict, every regeneration attempt and every sample's outcome, in SQLite.
 
 Verdicts are keyed by (stage, judge name, judge version, content key), so no stored judgement is
-ever asked for again, whatever run or input it came from. Outcomes are keyed by the sample's
+ever asked for again, whatever run or input it came from. Regeneration attempts are keyed by
+(stage, regenerator name and version, the failing sample's content key, attempt number): a rerun
+takes every finished attempt from the store, usable or not, and asks the teacher nothing twice. Outcomes are keyed by the sample's
 position in the input, with a hash of the input record and of the run's settings, so a run that
 was killed resumes where it stopped and a changed input or setting is recomputed (mostly from
 cached verdicts). Outputs are rebuilt from the outcomes, in input order.
@@ -20,6 +22,7 @@ from typing import Any
 
 from funreason.records import ToolCall
 from funreason.refine.judges import Judgement
+from funreason.refine.stages import Regeneration
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: verdicts and outcomes
@@ -45,6 +48,17 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: when each verdict was stored (unix seconds), for auditing judge runs
     "ALTER TABLE verdicts ADD COLUMN created REAL;",
+    # 4: every regeneration attempt: the prompt's hash, the reply, what was read from it (reasoning and
+    # answer, or a note on why it is unusable), and `new_key`, the content key of the sample it made
+    # (its verdicts are the `verdicts` rows with that key). Replaces `regenerations` (answers only).
+    """
+    CREATE TABLE attempts (
+        stage TEXT NOT NULL, regenerator TEXT NOT NULL, version TEXT NOT NULL, key TEXT NOT NULL,
+        attempt INTEGER NOT NULL, prompt_hash TEXT NOT NULL, reply TEXT NOT NULL, reasoning TEXT, answer TEXT,
+        note TEXT NOT NULL, new_key TEXT, created REAL NOT NULL,
+        PRIMARY KEY (stage, regenerator, version, key, attempt)
+    );
+    """,
 )
 _CHUNK = 500  # host parameters per IN (...) query, under SQLite's limit on every build
 
@@ -67,9 +81,9 @@ def migrate(conn: sqlite3.Connection, upto: int | None = None) -> int:
     return max(current, target)
 
 
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _calls_json(calls: Sequence[ToolCall] | None) -> str | None:
@@ -81,7 +95,7 @@ def _calls(text: str | None) -> list[ToolCall] | None:
 
 
 class Store:
-    """One SQLite file of verdicts, regenerations and outcomes (see the module docstring)."""
+    """One SQLite file of verdicts, regeneration attempts and outcomes (see the module docstring)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -119,24 +133,31 @@ class Store:
             [(stage, judge, version, key, j.decision, j.reason, _calls_json(j.correction), created)
              for key, j in items])
 
-    # --- regenerations ----------------------------------------------------------------------------
+    # --- regeneration attempts ---------------------------------------------------------------------
 
-    def regenerations(self, stage: str, name: str, version: str,
-                      keys: Sequence[str]) -> dict[str, list[ToolCall] | None]:
-        found: dict[str, list[ToolCall] | None] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            marks = ",".join("?" * len(chunk))
+    def attempts(self, stage: str, name: str, version: str,
+                 wanted: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Regeneration]:
+        """The stored attempts among `wanted` `(key, attempt number)` pairs."""
+        found: dict[tuple[str, int], Regeneration] = {}
+        for chunk in _chunks(list(dict.fromkeys(wanted)), _CHUNK // 2):  # two parameters each
+            marks = ",".join("(?, ?)" for _ in chunk)
             rows = self.conn.execute(
-                "SELECT key, answer FROM regenerations WHERE stage=? AND regenerator=? AND version=? "
-                f"AND key IN ({marks})", (stage, name, version, *chunk))
-            found.update((key, _calls(answer)) for key, answer in rows)
+                "SELECT key, attempt, answer, reasoning, note, prompt_hash, reply FROM attempts WHERE stage=? "
+                f"AND regenerator=? AND version=? AND (key, attempt) IN (VALUES {marks})",
+                (stage, name, version, *(item for pair in chunk for item in pair)))
+            for key, attempt, answer, reasoning, note, prompt_hash, reply in rows:
+                found[key, attempt] = Regeneration(_calls(answer), reasoning, note, prompt_hash, reply)
         return found
 
-    def add_regenerations(self, stage: str, name: str, version: str,
-                          items: Iterable[tuple[str, list[ToolCall] | None]]) -> None:
+    def add_attempts(self, stage: str, name: str, version: str,
+                     items: Iterable[tuple[str, int, Regeneration, str | None]], created: float) -> None:
+        """Store `(key, attempt, regeneration, new_key)`s; an attempt already stored is kept (the first
+        answer stands, so two batches that asked at once go on with the same one)."""
         self.conn.executemany(
-            "INSERT OR REPLACE INTO regenerations (stage, regenerator, version, key, answer) VALUES (?, ?, ?, ?, ?)",
-            [(stage, name, version, key, _calls_json(answer)) for key, answer in items])
+            "INSERT OR IGNORE INTO attempts (stage, regenerator, version, key, attempt, prompt_hash, reply, "
+            "reasoning, answer, note, new_key, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(stage, name, version, key, attempt, r.prompt_hash, r.reply, r.reasoning, _calls_json(r.calls),
+              r.note, new_key, created) for key, attempt, r, new_key in items])
 
     # --- outcomes ---------------------------------------------------------------------------------
 
