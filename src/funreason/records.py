@@ -28,6 +28,9 @@ Decision = Literal["pass", "fail", "undecided", "error"]
 Shape = Literal["simple", "multiple", "parallel", "parallel_multiple", "irrelevance"]
 SHAPES: tuple[str, ...] = get_args(Shape)  # BFCL's call shapes, in BFCL's order
 RAW_ANSWER = "raw_answer"  # meta key: the answer text as the model (or dataset) wrote it, when kept
+# meta key: the row a conversation reader split this sample from, one sample per assistant turn. Its
+# earlier assistant turns are samples of their own, so training trains only its target turn.
+CONVERSATION = "conversation"
 EMPTY_CALLS = "an empty call list is not an answer: give at least one call, or a statement string for 'no call'"
 T = TypeVar("T")
 

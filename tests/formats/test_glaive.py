@@ -25,7 +25,7 @@ def test_reads_every_assistant_turn_with_tools_from_the_system_text(read_file, d
     assert sms.answer == [ToolCall(name="send_sms", arguments={"phone_number": "555-0100", "message": "I'll be late"})]
     assert rejects.notes == {APOSTROPHES: 1}
     assert [t["name"] for t in rate.tools] == ["send_sms", "get_exchange_rate"]
-    assert rate.meta == {"assistant_content": "Let me check that for you."}
+    assert rate.meta == {"assistant_content": "Let me check that for you.", "conversation": "glaive-2"}
     assert rate.messages[-4]["tool_calls"][0]["function"]["name"] == "send_sms"
     assert said.answer == "One dollar is 0.92 euros." and sent.answer == "Your message has been sent."
 

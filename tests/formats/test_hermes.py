@@ -33,7 +33,7 @@ def test_reads_hermes_v1_and_qwen_rows_one_sample_per_assistant_turn(read_file, 
     # Qwen's template: JSON tools one per line, reasoning, text beside the calls, two results.
     assert [t["name"] for t in paris.tools] == ["get_weather", "get_time"]
     assert paris.reasoning == "Two questions about one city: both tools."
-    assert paris.meta == {"assistant_content": "Let me look both up."}
+    assert paris.meta == {"assistant_content": "Let me look both up.", "conversation": "hermes-2"}
     assert [m["content"] for m in answer.messages[3:]] == ['{"temp_c": 18}', '{"time": "14:05"}']
     assert answer.messages[2]["content"] == "Let me look both up." and len(answer.messages[2]["tool_calls"]) == 2
 

@@ -40,6 +40,9 @@ def test_targets_name_the_samples_and_are_checked(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     rejects = Rejects()
-    assert [s.id for s in read(path, "sharegpt", rejects)] == ["a", "b-t1", "b-t3"]
+    samples = list(read(path, "sharegpt", rejects))
+    assert [s.id for s in samples] == ["a", "b-t1", "b-t3"]
+    # split samples name their row, so training trains each turn once (as its own sample's target)
+    assert [s.meta.get("conversation") for s in samples] == [None, "b", "b"]
     assert rejects.examples == [f"{path}:3: targets: turn 2 is not an assistant turn"]
     assert rejects.count == 2  # row c had two assistant turns

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from funreason.calls import parse_calls, split_think
-from funreason.records import Sample, ToolCall
+from funreason.records import CONVERSATION, Sample, ToolCall
 from funreason.schema import normalize_tools
 from funreason.train import segments
 from funreason.train.segments import (
@@ -186,6 +186,21 @@ def test_multi_turn_trains_every_assistant_turn(tokenizer):
     assert [seg for seg, _ in trained(tokenizer, encoded)] == [THINK, RESULT] * 3
     untrained = "".join(t for s, t in runs(tokenizer, encoded) if s == NONE)
     assert '{"temp": 21}' in untrained and "And Rome?" in untrained
+
+
+def test_a_turn_split_from_a_conversation_trains_only_its_target(tokenizer):
+    """A conversation reader makes a sample of every assistant turn; training each one's history
+    again would train a conversation's first turn as many times as it has turns."""
+    sample = make_sample(
+        reasoning="Now Rome.",
+        answer=[ToolCall(name="get_weather", arguments={"city": "Rome"})],
+        messages=MULTI_TURN,
+    ).model_copy(update={"meta": {CONVERSATION: "row-7"}})
+    encoded = render_sample(sample, tokenizer)
+    text = "".join(t for _, t in trained(tokenizer, encoded))
+    assert text == "<think>\nNow Rome.\n</think>\n\n[get_weather(city='Rome')]<|im_end|>"
+    untrained = "".join(t for s, t in runs(tokenizer, encoded) if s == NONE)
+    assert "First Paris." in untrained and "It is 21 degrees in Paris." in untrained
 
 
 def test_calls_python_cannot_write_are_trained_in_json(trained_tokenizer):

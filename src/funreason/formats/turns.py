@@ -13,7 +13,9 @@ or has no assistant turn, counts as one unit. An unreadable turn loses its own t
 later one (it would be their history), as one reject counting them all. A tool result must follow
 a turn that calls: after a text turn (a call written as prose) that text turn is what is
 unreadable. Turns after the last target belong to no sample; such rows are counted in notes.
-Ids: a row with one target keeps the row's id; with several, `<row id>-t<turn index>`.
+Ids: a row with one target keeps the row's id; with several, `<row id>-t<turn index>`, and
+`meta["conversation"]` names the row (training then trains only each sample's target turn, since
+the earlier ones are samples of their own).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pydantic import ValidationError
 
 from funreason.formats.openai_chat import assistant_message
 from funreason.formats.rows import LostTurns, Note
-from funreason.records import EMPTY_CALLS, Sample, ToolCall, describe_validation_error
+from funreason.records import CONVERSATION, EMPTY_CALLS, Sample, ToolCall, describe_validation_error
 
 TRAILING = "rows whose last turns come after their last target (in no sample)"
 
@@ -116,7 +118,10 @@ def split(
         sample_id = row_id if len(indices) == 1 else f"{row_id}-t{index}"
         history: list[dict[str, Any]] = [turn.message for turn in turns[:index]]  # type: ignore[misc]
         try:
-            results.append(build(sample_id, history, turns[index].target))  # type: ignore[arg-type]
+            sample = build(sample_id, history, turns[index].target)  # type: ignore[arg-type]
+            if len(indices) > 1:
+                sample = sample.model_copy(update={"meta": {**sample.meta, CONVERSATION: row_id}})
+            results.append(sample)
         except ValidationError as exc:
             results.append(ValueError(f"{turns[index].label}: {describe_validation_error(exc)}"))
         except ValueError as exc:

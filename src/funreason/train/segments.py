@@ -14,7 +14,9 @@ tokenized once with character offsets, and each token gets the segment of its fi
   token (e.g. `<|im_end|>`) — the model learns to stop after the call;
 - `NONE` (0): everything else (system prompt, tools, user turns, tool results); label -100.
 
-Every assistant turn is trained, earlier ones in `sample.messages` included. The target's answer is
+Every assistant turn is trained, earlier ones in `sample.messages` included, except in a sample a
+conversation reader split off (`meta["conversation"]`): its earlier turns are samples of their own,
+so only its target turn is trained (each turn once). The target's answer is
 the canonical call text (python syntax, JSON for calls python cannot write, such as an argument
 named `from`: `calls.writable_syntax`), or the text as written where the sample keeps it
 (`target_answer`). `labels` and `segment_ids` are aligned with `input_ids`, unshifted (the model
@@ -43,7 +45,7 @@ from typing import Any, Literal, TypedDict, get_args
 
 from funreason import calls
 from funreason.evaluate import bfcl
-from funreason.records import RAW_ANSWER, Sample, ToolCall
+from funreason.records import CONVERSATION, RAW_ANSWER, Sample, ToolCall
 
 NONE, THINK, RESULT = 0, 1, 2
 IGNORE_INDEX = -100
@@ -159,6 +161,8 @@ def render_text(
                 prefix = None
             anchor = len(prefix) if prefix is not None and text.startswith(prefix) else None
             turns.append((message["content"], anchor))
+    if sample.meta.get(CONVERSATION):
+        turns = turns[-1:]  # the earlier turns are trained as targets of their own samples
     ends = _special_tokens(tokenizer) | ({CHATML_END} if fallback else set())
     return text, _locate_turns(text, turns, ends)
 
