@@ -27,7 +27,15 @@ from typing import Any, Literal, TextIO
 from funreason.calls import CallParseError, parse_calls, split_think
 from funreason.llm.base import EndpointDown, Generation, Generator, generate_checked
 from funreason.prompts import fill_prompt, load_prompt
-from funreason.records import Rejects, Sample, ToolCall, atomic_output, read_samples, require_valid
+from funreason.records import (
+    REASONING_BY,
+    Rejects,
+    Sample,
+    ToolCall,
+    atomic_output,
+    read_samples,
+    require_valid,
+)
 from funreason.refine.rules import reasoning as rules_reasoning
 
 
@@ -301,7 +309,7 @@ def _with_reasoning(sample: Sample, reasoning: str, teacher: str) -> Sample:
     if sample.reasoning.strip():
         history = [*history, {"field": "reasoning", "value": sample.reasoning, "reason": f"overwritten by {teacher}"}]
     return sample.model_copy(update={"reasoning": reasoning, "history": history,
-                                     "meta": {**sample.meta, "reasoning_by": teacher}})
+                                     "meta": {**sample.meta, REASONING_BY: teacher}})
 
 
 def _write(out: TextIO, sample: Sample, summary: CotSummary) -> None:

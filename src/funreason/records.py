@@ -31,6 +31,8 @@ RAW_ANSWER = "raw_answer"  # meta key: the answer text as the model (or dataset)
 # meta key: the row a conversation reader split this sample from, one sample per assistant turn. Its
 # earlier assistant turns are samples of their own, so training trains only its target turn.
 CONVERSATION = "conversation"
+REASONING_BY = "reasoning_by"  # meta key: who wrote the reasoning: "template" (ours) or a teacher
+TEMPLATE = "template"  # `meta[REASONING_BY]` of reasoning written by our rule template, which the rules read exactly
 EMPTY_CALLS = "an empty call list is not an answer: give at least one call, or a statement string for 'no call'"
 T = TypeVar("T")
 

@@ -28,10 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from funreason.calls import CallParseError, Syntax, parse_calls, split_think
 from funreason.llm.base import Generation, Generator, gather_or_cancel, generate_checked
 from funreason.prompts import fill_prompt, load_prompt, prompt_version
-from funreason.records import Sample
+from funreason.records import REASONING_BY, TEMPLATE, Sample
 from funreason.refine.judges import STAGES, Judge, Judgement, check_stage, make_judge, parse_options, register
 from funreason.refine.rules import RAW_ANSWER, RulesJudge
-from funreason.refine.stages import REASONING_BY, TEMPLATE
 
 PARSER_VERSION = "1"  # bump when verdict parsing changes
 ROUTING_VERSION = "2"  # bump when the hybrid judge changes what goes to the LLM

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from funreason.records import Sample, ToolCall, Verdict
+from funreason.records import REASONING_BY, TEMPLATE, Sample, ToolCall, Verdict
 from funreason.refine.judges import STAGES, Judgement
 from funreason.refine.rules import RAW_ANSWER
 
@@ -49,8 +49,6 @@ ON_FAIL = {"response": "save", "query_tool": "drop", "reasoning": "drop",
            "function_params": "regenerate", "format": "regenerate"}
 # What a regeneration attempt did, as written in `Track.steps` next to the verdicts.
 ATTEMPTS = ("corrected", "rewritten", "unusable")
-REASONING_BY = "reasoning_by"  # meta key: who wrote the reasoning ("template": our rule template)
-TEMPLATE = "template"
 _RECHECK = STAGES.index("function_params")
 _DECISIONS = ("pass", "fail", "undecided", "error")
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from funreason.cot import template_reasoning
-from funreason.records import SHAPES, Sample, ToolCall
+from funreason.records import REASONING_BY, SHAPES, TEMPLATE, Sample, ToolCall
 from funreason.synth.catalogue import CONTEXTS, DOMAINS, FAMILIES
 from funreason.synth.pools import draw
 from funreason.synth.spec import Family, Param
@@ -62,7 +62,7 @@ def _stream(n: int, seed: int, shapes: list[str], weights: list[float]) -> Itera
             source="synth",
             messages=[{"role": "user", "content": query}],
             answer=answer,
-            meta={"shape": shape, **meta},
+            meta={"shape": shape, REASONING_BY: TEMPLATE, **meta},
         )
         # Set after validation: catalogue tools are already in normal form (a test checks it), and
         # normalising every tool of every sample would double the generation time.
