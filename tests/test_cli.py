@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from funreason import __version__
 from funreason.cli import app
-from funreason.cot import template_reasoning
+from funreason.reasoning_template import template_reasoning
 from funreason.records import Sample, ToolCall, read_samples, write_jsonl
 from funreason.synth import generate
 

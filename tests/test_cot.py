@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from funreason.calls import render_calls
-from funreason.cot import add_reasoning, teacher_reasoning, template_reasoning
+from funreason.cot import add_reasoning, teacher_reasoning
 from funreason.llm import EndpointDown, Generation
 from funreason.llm.endpoint import EndpointGenerator
+from funreason.reasoning_template import template_reasoning
 from funreason.records import NothingValid, Rejects, Sample, ToolCall, read_samples, write_jsonl
 from funreason.refine.rules import reasoning as rules_reasoning
 from funreason.synth import generate
@@ -29,6 +30,9 @@ FORECAST = {
     },
 }
 TIME = {"name": "get_time", "description": "", "parameters": {"type": "object", "properties": {}}}
+
+
+# --- the rule template (funreason.reasoning_template), which cot's template teacher writes --------
 
 
 def test_reasoning_names_every_call_and_value():

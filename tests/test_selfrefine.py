@@ -166,7 +166,7 @@ class _OwnAnswers:
 
     async def agenerate(self, prompts, *, max_tokens, temperature, n):
         from funreason.calls import format_turn
-        from funreason.cot import template_reasoning
+        from funreason.reasoning_template import template_reasoning
 
         outputs = []
         for messages in prompts:

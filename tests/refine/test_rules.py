@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from funreason.calls import render_calls
-from funreason.cot import template_reasoning
+from funreason.reasoning_template import template_reasoning
 from funreason.records import Sample, ToolCall
 from funreason.refine import STAGES, make_judge
 from funreason.refine.rules import RAW_ANSWER, RulesJudge, last_call_list

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from funreason.cot import template_reasoning
 from funreason.llm import EndpointDown
 from funreason.llm.endpoint import EndpointGenerator
+from funreason.reasoning_template import template_reasoning
 from funreason.records import RAW_ANSWER, Sample, ToolCall, read_samples, write_jsonl
 from funreason.refine import STAGES, Judgement, make_judge, refine
 from funreason.refine.pipeline import FILES, STORE_FILE

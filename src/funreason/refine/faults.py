@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from funreason.calls import render_calls
-from funreason.cot import template_reasoning
+from funreason.reasoning_template import template_reasoning
 from funreason.records import Sample, ToolCall
 from funreason.refine.grounding import fold, text_facts
 from funreason.refine.rules import RAW_ANSWER

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from funreason.cot import template_reasoning
+from funreason.reasoning_template import template_reasoning
 from funreason.records import REASONING_BY, SHAPES, TEMPLATE, Sample, ToolCall
 from funreason.synth.catalogue import CONTEXTS, DOMAINS, FAMILIES
 from funreason.synth.pools import draw
