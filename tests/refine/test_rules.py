@@ -145,11 +145,11 @@ def test_function_and_parameters(query, calls, decision, words):
 
 def test_function_and_parameters_corrects_unambiguous_types():
     fixed = judge("function_params", sample(query="Paris for 5 days", answer=[call(city="Paris", days="5")]))
-    assert fixed.decision == "fail" and "type conversion" in fixed.reason
+    assert fixed.decision == "fail" and "a mechanical fix corrects it" in fixed.reason
     assert fixed.correction == [call(city="Paris", days=5)]
     number = judge("function_params", sample(query="Paris, 2.5", answer=[call(city="Paris", budget="2.5", alerts="true")]))
     assert number.correction == [call(city="Paris", budget=2.5, alerts=True)]
-    # "five" is no integer literal, and a type error beside another error is not fixed by conversion.
+    # "five" is no integer literal, and a fix that leaves another error standing is no correction.
     for calls in ([call(city="Paris", days="five")], [call(days="5")]):
         assert judge("function_params", sample(answer=calls)).correction is None
 
