@@ -415,9 +415,7 @@ def _ground_words(value: str, folded: str, schema: Mapping[str, Any], text: Text
         return "found", "its words are in the text"
     if tokens and all(w in text.words or stem(w) in text.stems or w in text.aliases for w in tokens):
         return "found", "its words are in the text, in other forms"
-    code = _code_names(value, schema, name)
-    if code is not None:
-        names, certain = code
+    for names, certain in _code_names(value, schema, name):
         hit = next((n for n in names if occurs(text.folded, n) or occurs(text.folded, n + "s")), None)
         if hit is not None:
             return ("found" if certain else "unknown"), f"the code of {hit!r}, which the text names"
@@ -446,17 +444,15 @@ def _bigrams(folded: str) -> list[str]:
     return [folded[i : i + 2] for i in range(len(folded) - 1) if not folded[i].isascii()]
 
 
-def _code_names(value: str, schema: Mapping[str, Any], name: str) -> tuple[tuple[str, ...], bool] | None:
-    """The names a code `value` stands for, and whether they name it for certain ("dollar" does
-    not say which dollar), when the parameter asks for a code (its name or description says so)."""
+def _code_names(value: str, schema: Mapping[str, Any], name: str) -> list[tuple[tuple[str, ...], bool]]:
+    """The names a code `value` stands for, each group with whether it names the code for certain
+    ("dollar" does not say which dollar); none unless the parameter asks for a code (its name or
+    description says so)."""
     asked = set(words(name)) | set(words(str(schema.get("description") or "")))
     if not asked & CODE_WORDS:
-        return None
-    names = _names_of(value)
-    if names:
-        return names, True
+        return []
     loose = tuple(word for word, code in CURRENCY_WORDS.items() if code == value.strip().upper())
-    return (loose, False) if loose else None
+    return [(_names_of(value), True), (loose, False)]
 
 
 def _names_of(code: str) -> tuple[str, ...]:
@@ -550,25 +546,18 @@ _PRONOUNS = frozenset("i'm i'd i'll i've i’m i’d i’ll i’ve ok".split())
 
 @lru_cache(maxsize=4096)
 def offers(request: str) -> tuple[Offer, ...]:
-    """The values a request writes, each once (see `Offer`)."""
+    """The values a request writes, each once (see `Offer`). A number inside a date, a quoted string
+    or a code-like token ("ORD-51877") is part of that value, not one of its own."""
     normal = dates.normal(request)
     spans = dates.mentions(normal)
     found: list[Offer] = []
     for mention in spans:
         kind = "date" if any(isinstance(r, Day) for r in mention.readings) else "time"
         found.append(Offer(kind, normal[mention.start : mention.end], readings=mention.readings))
-
     two_part = _two_part_numbers(normal)
-    taken = [(m.start, m.end) for m in spans] + [(start, end) for start, end, _ in two_part]
-
-    def inside(start: int, end: int) -> bool:
-        return any(a <= start and end <= b for a, b in taken)
-
     found += [Offer("number", normal[start:end], numbers=frozenset({value})) for start, end, value in two_part]
-    for match in _NUMBER.finditer(normal):
-        before, after = normal[max(0, match.start() - 3) : match.start()], normal[match.end() : match.end() + 2]
-        if not inside(*match.span()) and not _EXPONENT.search(before) and not _DIMENSION.search(before + "|" + after):
-            found.append(Offer("number", match.group(0), numbers=frozenset(_number_values(match))))
+    dated = [(m.start, m.end) for m in spans] + [(start, end) for start, end, _ in two_part]
+
     strings: dict[str, tuple[int, int, bool]] = {}
     for match in _QUOTED.finditer(normal):
         body = next(g for g in match.groups() if g is not None).strip()
@@ -576,16 +565,27 @@ def offers(request: str) -> tuple[Offer, ...]:
             strings.setdefault(body, (*match.span(), True))
     for match in _TOKEN.finditer(normal):
         token = match.group(0).rstrip(".")
-        if _CODE_LIKE.search(token) and not _UNIT.fullmatch(token):
+        if _CODE_LIKE.search(token) and not _UNIT.fullmatch(token) and not _NUMERIC.fullmatch(token):
             strings.setdefault(token, (*match.span(), True))
+    exact_spans = [(start, end) for start, end, exact in strings.values() if exact]
     for match in _CAPITALISED.finditer(normal):
         if _mid_sentence(normal, match.start()):
             name = re.split(r"(?<=\.)\s", match.group(0))[0]  # a run ends with its sentence
             strings.setdefault(re.sub(r"(?:['’]s|\.)$", "", name), (*match.span(), False))
     for body, (start, end, exact) in strings.items():
-        if not inside(start, end) and len(body) >= 2 and fold(body) not in _PRONOUNS | _DATE_WORDS:
+        if not _inside(start, end, dated) and len(body) >= 2 and fold(body) not in _PRONOUNS | _DATE_WORDS:
             found.append(Offer("string", body, scripts=scripts(body), exact=exact))
+
+    for match in _NUMBER.finditer(normal):
+        before, after = normal[max(0, match.start() - 3) : match.start()], normal[match.end() : match.end() + 2]
+        if (not _inside(*match.span(), dated + exact_spans) and not _EXPONENT.search(before)
+                and not _DIMENSION.search(before + "|" + after)):
+            found.append(Offer("number", match.group(0), numbers=frozenset(_number_values(match))))
     return tuple(found)
+
+
+def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= start and end <= b for a, b in spans)
 
 
 def _mid_sentence(text: str, start: int) -> bool:

@@ -164,7 +164,10 @@ def chinese_numbers(text: str) -> set[float]:
 def _chinese_value(run: str) -> int | None:
     total, section, digit = 0, 0, None
     for char in run:
-        if char in _CHINESE_DIGITS:
+        if char in "零〇" and len(run) > 1:  # a place holder after a unit: 四百零一 is 401
+            if digit is not None:
+                return None
+        elif char in _CHINESE_DIGITS:
             if digit is not None:  # two digits in a row ("一二"): not one number
                 return None
             digit = _CHINESE_DIGITS[char]
