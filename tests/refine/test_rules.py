@@ -2,7 +2,6 @@
 
 import asyncio
 import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -299,13 +298,12 @@ def test_bfcl_ground_truth_booleans_for_string_flags_are_corrected():
 @pytest.mark.skipif(importlib.util.find_spec("bfcl_eval") is None, reason="needs bfcl-eval")
 def test_bfcl_ground_truth_is_kept():
     """BFCL's own answers are right by definition: the rules judge keeps at least 99% of them."""
-    import bfcl_eval
-
+    from funreason.evaluate.bfcl import bfcl_data_dir
     from funreason.formats import bfcl
     from funreason.records import Rejects
     from funreason.refine.stages import Track, run_stages
 
-    data = Path(bfcl_eval.__file__).parent / "data"
+    data = bfcl_data_dir()
     samples = [s for f in sorted((data / "possible_answer").glob("BFCL_v4_*.json"))
                for s in bfcl.read(data / f.name, Rejects()) if s.is_call]
     rules = RulesJudge()
