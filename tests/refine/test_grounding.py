@@ -2,7 +2,8 @@
 
 import pytest
 
-from funreason.refine.grounding import ground, ground_all, leaves, offers, text_facts
+from funreason.refine.grounding import ground, ground_all, leaves, text_facts
+from funreason.refine.offers import offers
 
 CITY = {"type": "string"}
 UNITS = {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius"}
@@ -186,3 +187,11 @@ def test_offers_of_real_requests():
             ("string", "sort_list"), ("number", "9.8 m")} <= found and any(kind == "time" for kind, _ in found)
     # no units, exponents, dimensions, numbers inside codes, nor a sentence's first word
     assert not {text for _, text in found} & {"m/s^2", "2", "51877", "Help"}
+
+
+def test_a_quoted_tool_name_is_no_value_left_over():
+    query = "Use the 'sort_list' function to sort the list in the order I like."
+    alone = settle([("f.order", "Xanadu", {})], query, query)
+    assert alone["f.order"][0] == "missing" and "'sort_list' is used nowhere" in alone["f.order"][1]
+    tools = [{"name": "utils.sort_list", "description": "Sort a list.", "parameters": {}}]
+    assert settle([("f.order", "Xanadu", {})], query, query, tools)["f.order"][0] == "unknown"

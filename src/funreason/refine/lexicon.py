@@ -153,3 +153,14 @@ IRREGULAR: dict[str, str] = {
 }
 STOP = frozenset("the and for with from into onto about this that what your you are was were its it's has have "
                  "had not but all any can could would should will please find get give tell show".split())
+
+
+def names_of(code: str) -> tuple[str, ...]:
+    """What a code stands for in the code tables ("AAPL": apple; "es": spanish; "GB": uk, britain, ...)."""
+    key = code.strip()
+    found = LANGUAGES.get(key.lower(), ()) if len(key) == 2 else ()
+    for table in (CURRENCIES, COUNTRIES, US_STATES, TICKERS, AIRPORTS):
+        found += table.get(key.upper(), ())
+    if key.upper() in CURRENCIES:  # a currency code begins with its country's: JPY, Japan
+        found += COUNTRIES.get(key.upper()[:2], ())
+    return found
