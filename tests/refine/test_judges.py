@@ -4,13 +4,13 @@ import pytest
 
 from funreason.refine import JUDGES, STAGES, make_judge, register
 from funreason.refine.judges import check_stage
-from funreason.refine.rules import RulesJudge
+from funreason.refine.rules import VERSION, RulesJudge
 
 
 def test_make_judge_builds_registered_kinds_with_checked_options():
     rules = make_judge("rules", syntax="json")
     assert isinstance(rules, RulesJudge)
-    assert (rules.name, rules.version) == ("rules", "3:json")
+    assert (rules.name, rules.version) == ("rules", f"{VERSION}:json")
     assert JUDGES["rules"] is RulesJudge
     with pytest.raises(ValueError, match=r"unknown judge 'oracle'; use one of .*rules"):
         make_judge("oracle")

@@ -4,18 +4,22 @@ Per stage (a reason reads `<kind>: <detail>`; reports group failures by `<kind>`
 1. response: the answer is a non-empty call list (pass) or a statement (fail: saved as is).
 2. query & tool: fail when no tools are offered or a called function is not among them; pass when
    every argument value is derivable from the query (`grounding`); undecided when some value is
-   not (the query may lack it, or the answer may be wrong: stage 4 tells); undecided for an empty
-   query. "The query" for values is the whole conversation before the answer (earlier user turns,
-   tool results and the system prompt hold values too).
+   missing (the query may lack it, or the answer may be wrong: stage 4 tells); undecided for an
+   empty query. "The query" for values is the whole conversation before the answer (earlier user
+   turns, tool results and the system prompt hold values too); whether a value the query does not
+   hold is `missing` or may come from knowledge is read from the last user turn (`ground_all`).
 3. reasoning: the last call list written in the reasoning (`[f(a=1)]`) must equal the answer (in
    any order). Without one, the reasoning must name every called function and state its values
    (pass); naming another offered function instead, or giving a parameter another value (a line
    that names it with another literal, the answer's value written nowhere), is a fail; anything
    less is undecided. No reasoning is undecided.
-4. function & parameters: the calls must fit the tools' JSON schemas (`schema.validate_calls`)
-   and no value may be `missing` from the query; `unknown` values (flags, unnamed allowed values),
-   or arguments that fit another offered tool just as well, make it undecided. A string where the schema wants an integer, number or boolean (`'5'`,
-   `'3.5'`, `'true'`) is corrected when that alone fixes the call.
+4. function & parameters: the calls must fit the tools' JSON schemas as their authors meant them
+   (`schema.validate_calls` on `repairs.readable` tools; strings of Java/JavaScript source, or
+   naming a variable the query writes, stand for values of the declared type) and no value may be
+   `missing` from the query; `unknown` values (flags, unnamed allowed values, knowledge), or
+   arguments that fit another offered tool just as well, make it undecided. A call that
+   mechanical fixes make fit (`repairs.repaired`: `'5'` -> 5, 2 -> `'2'`, an allowed value's
+   case, a null left out) is corrected.
 5. format: with the model's raw answer text in `meta["raw_answer"]`, that text must be the
    canonical rendering in the target syntax (`calls.render_calls`); text that parses to the same
    calls in another form is corrected to the canonical one. Without raw text, the calls must
@@ -37,14 +41,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from funreason.calls import SYNTAXES, CallParseError, Syntax, parse_calls, render_calls, writable_syntax
 from funreason.records import RAW_ANSWER, Sample, ToolCall
 from funreason.refine.fit import surely_valid
-from funreason.refine.grounding import Text, ground, leaves, text_facts
+from funreason.refine.grounding import Grounded, Text, ground_all, leaves, text_facts
 from funreason.refine.judges import Judgement, check_stage, parse_options, register
-from funreason.schema import validate_calls
+from funreason.refine.repairs import language, readable, repaired, source_values
+from funreason.schema import validate_call, validate_calls
 
-VERSION = "3"  # bumped when a verdict can change: cached verdicts of another version are not reused
+VERSION = "4"  # bumped when a verdict can change: cached verdicts of another version are not reused
 _CALL_LIST = re.compile(r"\[\s*[A-Za-z_][\w.]*\(")
-_INTEGER = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 class RulesOptions(BaseModel):
@@ -86,7 +89,7 @@ class RulesJudge:
 
 
 def _tools(sample: Sample) -> dict[str, Mapping[str, Any]]:
-    return {tool["name"]: tool for tool in sample.tools}
+    return readable(sample.tools)
 
 
 def _parameters(tool: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -134,27 +137,25 @@ def query_tool(sample: Sample) -> Judgement:
         return Judgement("fail", f"tool not offered: {', '.join(absent)} not among the offered tools ({offered})")
     if not sample.query.strip():
         return Judgement("undecided", "no query: there is no user request to read values from")
-    findings = _grounding(sample.calls, tools, _conversation(sample))
+    findings = _grounding(sample.calls, tools, _conversation(sample), sample.query)
     missing = [f"{path}={_short(value)}" for path, value, finding, _ in findings if finding == "missing"]
     if missing:
         return Judgement("undecided", f"values not in query: {', '.join(missing)}; the query may lack them")
     return Judgement("pass", "solvable: the called tools are offered and every value comes from the query")
 
 
-def _grounding(
-    calls: Sequence[ToolCall], tools: Mapping[str, Mapping[str, Any]], text: Text
-) -> list[tuple[str, Any, str, str]]:
-    """`(path, value, finding, why)` for every leaf argument value of every call."""
-    found = []
+def _grounding(calls: Sequence[ToolCall], tools: Mapping[str, Mapping[str, Any]], text: Text,
+               request: str | None = None) -> list[Grounded]:
+    """`(path, value, finding, why)` for every leaf argument value of every call; with `request`,
+    a value `text` does not hold is told missing or unknown from the request (`ground_all`)."""
+    items = []
     for index, call in enumerate(calls):
         properties = _parameters(tools.get(call.name)).get("properties") or {}
         for name, value in call.arguments.items():
             schema = properties.get(name)
             root = f"{call.name}.{name}" if len(calls) == 1 else f"{call.name}#{index + 1}.{name}"
-            for path, leaf, sub in leaves(value, schema if isinstance(schema, Mapping) else {}, root):
-                finding, why = ground(leaf, sub, text)
-                found.append((path, leaf, finding, why))
-    return found
+            items += leaves(value, schema if isinstance(schema, Mapping) else {}, root)
+    return ground_all(items, text, request, list(tools.values()))
 
 
 # --- stage 3: reasoning -----------------------------------------------------------------------
@@ -284,16 +285,17 @@ def function_params(sample: Sample) -> Judgement:
         return Judgement("undecided", "no calls: a statement answer has no parameters to check")
     tools = _tools(sample)
     try:
-        errors = [] if surely_valid(calls, tools) else validate_calls(calls, tools)
+        pairs = [] if surely_valid(calls, tools) else [(c, e) for c in calls for e in validate_call(c, tools)]
     except ValueError as exc:  # the tool's own schema is broken: nothing can fit it
         return Judgement("fail", f"invalid tool schema: {exc}")
+    errors, excused = source_values(pairs, language(sample), sample.query)
     if errors:
         reason = "; ".join(f"{e.kind.replace('_', ' ')}: {e.message}" for e in errors[:3])
         if len(errors) > 3:
             reason += f" (and {len(errors) - 3} more)"
-        fixed = _coerced(calls, tools) if all(e.kind == "wrong_type" for e in errors) else None
-        return Judgement("fail", reason + ("; a type conversion fixes it" if fixed else ""), fixed)
-    findings = _grounding(calls, tools, _conversation(sample))
+        fixed = repaired(calls, tools)
+        return Judgement("fail", reason + ("; a mechanical fix corrects it" if fixed else ""), fixed)
+    findings = _grounding(calls, tools, _conversation(sample), sample.query)
     missing = [f"{path}={_short(value)} ({why})" for path, value, finding, why in findings if finding == "missing"]
     if missing:
         return Judgement("fail", f"value not in query: {'; '.join(missing)}")
@@ -304,7 +306,8 @@ def function_params(sample: Sample) -> Judgement:
         doubts.append(f"values need reading: {'; '.join(unknown)}")
     if doubts:
         return Judgement("undecided", "; ".join(doubts))
-    return Judgement("pass", "fits: the calls fit their schemas and every value comes from the query")
+    source = f" (source text taken as its declared type: {', '.join(excused)})" if excused else ""
+    return Judgement("pass", f"fits: the calls fit their schemas and every value comes from the query{source}")
 
 
 def _rivals(call: ToolCall, tools: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -320,34 +323,6 @@ def _rivals(call: ToolCall, tools: Mapping[str, Mapping[str, Any]]) -> list[str]
             if surely_valid(other, tools) or not validate_calls(other, tools):
                 rivals.append(name)
     return rivals
-
-
-def _coerced(calls: Sequence[ToolCall], tools: Mapping[str, Mapping[str, Any]]) -> list[ToolCall] | None:
-    """The calls with strings converted to the integer, number or boolean their schema asks for.
-
-    Only top-level arguments, only unambiguous texts; None unless that makes every call valid.
-    """
-    fixed = []
-    for call in calls:
-        properties = _parameters(tools.get(call.name)).get("properties") or {}
-        arguments = dict(call.arguments)
-        for name, value in call.arguments.items():
-            schema = properties.get(name)
-            if isinstance(value, str) and isinstance(schema, Mapping):
-                arguments[name] = _convert(value, schema.get("type"))
-        fixed.append(ToolCall(name=call.name, arguments=arguments))
-    return fixed if fixed != list(calls) and not validate_calls(fixed, tools) else None
-
-
-def _convert(text: str, kind: Any) -> Any:
-    stripped = text.strip()
-    if kind == "integer" and _INTEGER.fullmatch(stripped):
-        return int(stripped)
-    if kind == "number" and _FLOAT.fullmatch(stripped):
-        return int(stripped) if _INTEGER.fullmatch(stripped) else float(stripped)
-    if kind == "boolean" and stripped.lower() in ("true", "false"):
-        return stripped.lower() == "true"
-    return text
 
 
 # --- stage 5: format --------------------------------------------------------------------------
