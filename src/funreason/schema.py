@@ -33,14 +33,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import jsonschema
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import best_match
 
-if TYPE_CHECKING:
-    from funreason.records import ToolCall
+
+class Call(Protocol):
+    """What a call is to the schema checks (`records.ToolCall` is one); `schema` sits below `records`."""
+
+    name: str
+    arguments: dict[str, Any]
+
 
 # --- type names ---------------------------------------------------------------------------------
 
@@ -520,7 +525,7 @@ def _index(
 
 
 def validate_call(
-    call: ToolCall | Any, tools: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]
+    call: Call, tools: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]
 ) -> list[CallError]:
     """The ways `call` (anything with `.name` and `.arguments`) breaks its tool's schema; [] if none.
 
@@ -548,7 +553,7 @@ def validate_call(
 
 
 def validate_calls(
-    calls: Iterable[ToolCall | Any], tools: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]
+    calls: Iterable[Call], tools: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]
 ) -> list[CallError]:
     """All errors of all `calls`, in call order (see `validate_call`)."""
     index = _index(tools)
