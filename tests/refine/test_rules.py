@@ -218,6 +218,15 @@ def test_format_checks_calls_python_cannot_write_in_json(answer, tools):
     assert RulesJudge(syntax="json").version != RulesJudge().version
 
 
+@pytest.mark.parametrize("answer", [None, "It is sunny."])
+def test_format_fails_reasoning_that_holds_a_think_tag(answer):
+    """A model's own answer with a second think block inside its reasoning: no turn renders it."""
+    nested = "The city is Paris.\n<think>\nAgain: Paris.\n</think>"
+    verdict = judge("format", sample(answer=answer, reasoning=nested))
+    assert verdict.decision == "fail" and "think tag in reasoning" in verdict.reason
+    assert judge("format", sample(answer=answer, reasoning="The city is Paris.")).decision != "fail"
+
+
 def test_format_fails_values_no_syntax_can_write():
     verdict = judge("format", sample(answer=[call(city="Paris", budget=float("nan"))]))
     assert verdict.decision == "fail" and verdict.reason.startswith("not writable: ")

@@ -46,7 +46,7 @@ from funreason.refine.judges import Judgement, check_stage, parse_options, regis
 from funreason.refine.repairs import language, readable, repaired, source_values
 from funreason.schema import validate_call, validate_calls
 
-VERSION = "4"  # bumped when a verdict can change: cached verdicts of another version are not reused
+VERSION = "5"  # bumped when a verdict can change: cached verdicts of another version are not reused
 _CALL_LIST = re.compile(r"\[\s*[A-Za-z_][\w.]*\(")
 
 
@@ -329,7 +329,14 @@ def _rivals(call: ToolCall, tools: Mapping[str, Mapping[str, Any]]) -> list[str]
 
 
 def check_format(sample: Sample, syntax: Syntax = "python") -> Judgement:
-    """Stage 5 in `syntax`, or in JSON for calls that python cannot write (see the module docstring)."""
+    """Stage 5 in `syntax`, or in JSON for calls that python cannot write (see the module docstring).
+
+    Reasoning holding a think tag fails whatever the answer: the turn would not render as one
+    `<think>` block (seen in a model's own answers during self-refinement).
+    """
+    tag = next((tag for tag in ("<think>", "</think>") if tag in sample.reasoning), None)
+    if tag is not None:
+        return Judgement("fail", f"think tag in reasoning: the reasoning holds {tag}, so the turn has no single think block")
     calls = sample.calls
     if not calls:
         return Judgement("undecided", "no calls: a statement answer has no call syntax")
