@@ -220,10 +220,8 @@ def generate_rollouts(
         )  # fmt: skip
     kept, wrong_kind, failed = rollout_samples(queries, outputs, k)
     write_jsonl(mismatched, wrong_kind)
-    # Written last and whole: its presence means the rollout step is finished.
-    partial = generated.with_suffix(".partial")
-    write_jsonl(partial, kept)
-    partial.replace(generated)
+    # Written last and whole (`write_jsonl` is atomic): its presence means the rollout step is finished.
+    write_jsonl(generated, kept)
     return failed
 
 

@@ -32,7 +32,7 @@ import yaml
 from rich.console import Console
 
 from funreason.experiment.config import ExperimentConfig
-from funreason.records import Sample, read_samples, write_jsonl
+from funreason.records import Sample, atomic_output, read_samples, write_jsonl
 from funreason.refine.rules import RulesJudge
 from funreason.runinfo import run_info
 
@@ -124,10 +124,8 @@ def prepare_data(config: ExperimentConfig, console: Console) -> tuple[list[Sampl
     manifest = {"data": config.data.model_dump(mode="json"), "judge": ["rules", RulesJudge().version]}
     _check_manifest(folder / "manifest.json", manifest)
     if not samples.is_file():
-        section = config.data
-        partial = samples.with_suffix(".partial")
-        write_jsonl(partial, inject_faults(generate(section.samples, section.seed), section.fault_share, section.seed))
-        partial.replace(samples)
+        section = config.data  # written whole or not at all (`write_jsonl`): its presence means finished
+        write_jsonl(samples, inject_faults(generate(section.samples, section.seed), section.fault_share, section.seed))
     summary = refine(samples, folder / "refine", make_judge("rules"), progress=False)
     console.print(f"FCDR kept {summary.refined} of {summary.input} samples "
                   f"({summary.hard} hard, {summary.dropped} dropped, {summary.errors} judge errors)")
@@ -144,9 +142,7 @@ def seed_data(raw: list[Sample], refined: dict[str, Sample], folder: Path, seed:
     random.Random(f"funreason-data:{seed}").shuffle(order)
     kept = [refined[sample.id] for sample in order if sample.id in refined]
     for name, samples in (("raw.jsonl", order[:size]), ("refined.jsonl", kept[:size])):  # refined last
-        partial = folder / f"{name}.partial"
-        write_jsonl(partial, samples)
-        partial.replace(folder / name)
+        write_jsonl(folder / name, samples)  # whole or not at all
 
 
 def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
@@ -303,7 +299,5 @@ def evaluate_pair(
 
 def _write_json(path: Path, value: Any) -> None:
     """Written whole or not at all: a kill leaves the old file or none, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(value, indent=2, default=str) + "\n", encoding="utf-8")
-    partial.replace(path)
+    with atomic_output(path) as handle:
+        handle.write(json.dumps(value, indent=2, default=str) + "\n")
