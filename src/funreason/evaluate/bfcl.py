@@ -16,6 +16,7 @@ already in the question is appended after it (`model_handler/utils.py`,
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -78,21 +79,31 @@ _AVAILABLE_TOOLS = "Here is a list of functions in json format that you can invo
 class BfclEntry:
     """One BFCL single-turn test entry, ready to prompt and to check.
 
-    `messages`: the prompt (BFCL's system prompt first, then the question's turns).
-    `functions`: the function docs as the prompt shows them (language hints added; for Java and
-    JavaScript every parameter type is turned into "string").
-    `source_functions`: the docs as in the data file. BFCL's checker reads these (its eval runner
-    loads the data without the language hints), so the checker must too.
+    `question`: the question's turns, as in the data file.
+    `source_functions`: the function docs as in the data file. BFCL's checker reads these (its eval
+    runner loads the data without the language hints), so the checker must too.
     `possible_answer`: BFCL's ground truth, `[{name: {param: [accepted values]}}]`; None for the
     relevance categories.
+
+    The prompt is built on first use (`functions`, `messages`), so scoring answers never builds it.
     """
 
     id: str
     category: str
-    messages: list[dict[str, Any]]
-    functions: list[dict[str, Any]]
+    question: list[dict[str, Any]]
     source_functions: list[dict[str, Any]]
     possible_answer: list[dict[str, Any]] | None
+
+    @functools.cached_property
+    def functions(self) -> list[dict[str, Any]]:
+        """The function docs as the prompt shows them: language hints added; for Java and
+        JavaScript every parameter type turned into "string"."""
+        return language_hints(self.source_functions, self.category)
+
+    @functools.cached_property
+    def messages(self) -> list[dict[str, Any]]:
+        """The prompt: BFCL's system prompt first, then the question's turns."""
+        return build_messages(self.question, self.functions)
 
     @property
     def language(self) -> Language:
@@ -273,7 +284,10 @@ def build_messages(question: list[dict[str, Any]], functions: list[dict[str, Any
 
 
 def load_category(category: str, data_dir: str | Path | None = None) -> list[BfclEntry]:
-    """All entries of one single-turn category, in file order, with their possible answers."""
+    """All entries of one single-turn category, in file order, with their possible answers.
+
+    Only the data is read here; each entry builds its prompt when asked for it.
+    """
     if category not in CATEGORIES:
         raise ValueError(f"unknown BFCL category {category!r}; use one of {', '.join(CATEGORIES)}")
     folder = bfcl_data_dir(data_dir)
@@ -287,20 +301,10 @@ def load_category(category: str, data_dir: str | Path | None = None) -> list[Bfc
             )
         # BFCL pairs questions and answers by position (eval_runner._subset_entries_by_model_ids).
         answers = [row["ground_truth"] for row in answer_rows]
-    entries = []
-    for row, answer in zip(rows, answers, strict=True):
-        functions = language_hints(row["function"], category)
-        entries.append(
-            BfclEntry(
-                id=row["id"],
-                category=category,
-                messages=build_messages(row["question"][0], functions),
-                functions=functions,
-                source_functions=row["function"],
-                possible_answer=answer,
-            )
-        )
-    return entries
+    return [
+        BfclEntry(row["id"], category, row["question"][0], row["function"], answer)
+        for row, answer in zip(rows, answers, strict=True)
+    ]
 
 
 def load_bfcl(categories: str | Iterable[str] = "all", data_dir: str | Path | None = None) -> list[BfclEntry]:
