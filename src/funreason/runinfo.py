@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from datetime import datetime, timezone
@@ -31,8 +32,14 @@ def package_version(name: str) -> str | None:
         return None
 
 
-def hardware() -> str:
-    """The accelerator if there is one, else the CPU, in words."""
+def hardware(accelerator: bool = True) -> str:
+    """The accelerator if there is one, else the CPU, in words.
+
+    `accelerator=False` describes the CPU without importing torch (about a second), for runs that
+    only read and score files.
+    """
+    if not accelerator:
+        return f"CPU ({platform.machine()}, {os.cpu_count()} cores)"
     import torch
 
     if torch.cuda.is_available():
@@ -40,8 +47,8 @@ def hardware() -> str:
     return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
 
 
-def run_info(config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A self-describing header for a run's outputs."""
+def run_info(config: dict[str, Any] | None = None, *, accelerator: bool = True) -> dict[str, Any]:
+    """A self-describing header for a run's outputs; `accelerator`: as in `hardware`."""
     return {
         "funreason": __version__,
         "git_commit": git_commit(),
@@ -49,6 +56,6 @@ def run_info(config: dict[str, Any] | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": package_version("torch"),
         "transformers": package_version("transformers"),
-        "hardware": hardware(),
+        "hardware": hardware(accelerator),
         "config": config or {},
     }
