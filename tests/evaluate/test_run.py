@@ -2,15 +2,20 @@ import asyncio
 import importlib.metadata
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from funreason.evaluate import bfcl
+from funreason.evaluate import run as run_module
 from funreason.evaluate.checker import check_entry
-from funreason.evaluate.report import compare
-from funreason.evaluate.run import evaluate_bfcl, score_responses, select_entries
+from funreason.evaluate.report import compare, plot_run
+from funreason.evaluate.responses import answer_sets
+from funreason.evaluate.run import evaluate_bfcl, score_answer_sets, score_responses, select_entries
 from funreason.evaluate.scores import summarize
 from funreason.llm.base import Generation
 from funreason.train.segments import system_prompt_for
@@ -249,17 +254,19 @@ def test_score_responses(entries, tmp_path):
 
 
 def test_compare(entries, tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     lines = [json.dumps({"id": e.id, "result": right_answer(e)}) for e in entries if e.category == "multiple"]
     score_responses(write_lines(tmp_path / "a.jsonl", lines), a, meta={"model": "base"})
     lines[0] = json.dumps({"id": "multiple_0", "result": "no"})
     lines.append(json.dumps({"id": "parallel_0", "result": right_answer(entries[12])}))
     score_responses(write_lines(tmp_path / "b.jsonl", lines), b, meta={"model": "tuned"})
+    score_responses(write_lines(tmp_path / "c.jsonl", lines[1:2]), c, meta={"answer_set": "one"})
     comparison = compare(a, b)
     rows = {row.name: row for row in comparison.rows}
-    assert rows["multiple"].a == 1.0 and rows["multiple"].delta == pytest.approx(-1 / 3)
-    assert rows["parallel"].a is None and rows["parallel"].b == 1.0 and rows["parallel"].delta is None
-    assert rows["Overall"].delta is None
+    assert rows["multiple"].values == (1.0, pytest.approx(2 / 3))
+    assert rows["multiple"].delta(1) == pytest.approx(-1 / 3)
+    assert rows["parallel"].values == (None, 1.0) and rows["parallel"].delta(1) is None
+    assert rows["Overall"].delta(1) is None and rows["Overall"].totals is None
     markdown = comparison.markdown()
     assert "| score | base | tuned | Δ (points) |" in markdown
     assert "| multiple | 100.00 | 66.67 | -33.33 |" in markdown
@@ -267,6 +274,109 @@ def test_compare(entries, tmp_path):
     console = Console(record=True, width=100)
     console.print(comparison.table())
     assert "-33.33" in console.export_text()
+
+    three = compare(a, b, c)  # a column and a delta against the first for every run after it
+    assert three.labels == ("base", "tuned", "one")
+    assert "| score | base | tuned | Δ (points) | one | Δ (points) |" in three.markdown()
+    assert "| multiple | 100.00 | 66.67 | -33.33 | 100.00 | +0.00* |" in three.markdown()
+    with pytest.raises(ValueError, match="at least two"):
+        compare(a)
+
+
+def result_file(root: Path, model: str, group: str, category: str, lines: list[str]) -> Path:
+    """A result file where bfcl-eval writes it: result/<model>/<group>/BFCL_v4_<category>_result.json."""
+    folder = root / "result" / model / group
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_lines(folder / f"BFCL_v4_{category}_result.json", lines)
+
+
+def test_answer_sets_follow_bfcls_result_layout(tmp_path):
+    a = result_file(tmp_path, "org_model-a", "non_live", "multiple", ['{"id": "multiple_0", "result": ""}'])
+    a_live = result_file(tmp_path, "org_model-a", "live", "live_simple", ['{"id": "live_simple_0-0-0", "result": ""}'])
+    b = result_file(tmp_path, "model-b", "non_live", "multiple", ['{"id": "multiple_0", "result": ""}'])
+    memory = result_file(tmp_path, "model-b", "agentic/memory/kv", "memory_kv", ['{"id": "memory_kv_0", "result": []}'])
+    ours = write_lines(tmp_path / "ours.jsonl", ['{"id": "multiple_0", "result": ""}'])
+
+    sets = answer_sets([tmp_path / "result", ours])
+    assert [(s.name, s.files, s.model) for s in sets] == [
+        ("model-b", (memory, b), True),
+        ("org_model-a", (a_live, a), True),
+        ("ours", (ours,), False),
+    ]
+    # However a model's files are given, they are one set; a folder of other files is one set.
+    assert [(s.name, s.files) for s in answer_sets([a, a_live.parent])] == [("org_model-a", (a, a_live))]
+    assert [s.name for s in answer_sets([tmp_path / "result" / "model-b"])] == ["model-b"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    write_lines(plain / "x.jsonl", ['{"id": "multiple_0", "result": ""}'])
+    write_lines(plain / "y.json", ['{"id": "multiple_1", "result": ""}'])
+    assert [(s.name, len(s.files), s.model) for s in answer_sets([plain])] == [("plain", 2, False)]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no .json or .jsonl files below"):
+        answer_sets([tmp_path / "empty"])
+    other = tmp_path / "elsewhere"
+    result_file(other, "model-b", "live", "live_simple", ['{"id": "live_simple_0-0-0", "result": ""}'])
+    with pytest.raises(ValueError, match="two answer sets are named 'model-b'"):
+        answer_sets([tmp_path / "result", other / "result"])
+
+
+def test_score_answer_sets_scores_each_set_on_its_own(entries, tmp_path):
+    multiple = [e for e in entries if e.category == "multiple"]
+    right = [json.dumps({"id": e.id, "result": right_answer(e)}) for e in multiple]
+    result_file(tmp_path, "good", "non_live", "multiple", right)
+    result_file(tmp_path, "bad", "non_live", "multiple", [
+        json.dumps({"id": "multiple_0", "result": right_answer(multiple[0])}),
+        json.dumps({"id": "multiple_1", "result": "no"}),
+        json.dumps({"id": "multiple_0", "result": "again"}),  # line 3: repeated in this set
+        json.dumps({"id": "parallel_0", "result": "[f()]"}),  # line 4: not what the file name says
+    ])  # fmt: skip
+    result_file(tmp_path, "bad", "multi_turn", "multi_turn_base", ['{"id": "multi_turn_base_0", "result": [[]]}'])
+    out = tmp_path / "scored"
+
+    bad, good = score_answer_sets(answer_sets([tmp_path / "result"]), out, plot=False)
+
+    assert (bad.out_dir, good.out_dir) == (out / "bad", out / "good")  # in the folders' sorted order
+    assert {name: (s.correct, s.total) for name, s in good.scores.items()} == {"multiple": (3, 3)}
+    assert {name: (s.correct, s.total) for name, s in bad.scores.items()} == {"multiple": (1, 2)}
+    bad_file = tmp_path / "result" / "bad" / "non_live" / "BFCL_v4_multiple_result.json"
+    rejected = {row["where"]: row["error"] for row in read_rows(out / "bad" / "rejects.jsonl")}
+    assert rejected == {
+        f"{bad_file}:3": f"duplicate id 'multiple_0', first at {bad_file}:1",
+        f"{bad_file}:4": "id 'parallel_0' is not a multiple entry, as the file name says",
+        f"{tmp_path / 'result' / 'bad' / 'multi_turn' / 'BFCL_v4_multi_turn_base_result.json'}:1":
+            "BFCL category 'multi_turn_base' (the file name's) is not scored by funreason",
+    }  # fmt: skip
+    assert bad.rejects == 3 and good.rejects == 0
+    doc = json.loads((out / "bad" / "scores.json").read_text())
+    assert doc["run"]["model"] == doc["run"]["answer_set"] == "bad"
+    assert not (out / "bad" / "scores.png").exists()  # plot=False: left for after the tables
+    assert plot_run(out / "bad").read_bytes()[:4] == b"\x89PNG"
+
+    single = score_answer_sets(answer_sets([tmp_path / "result" / "good"]), tmp_path / "one")
+    assert single[0].out_dir == tmp_path / "one" and (tmp_path / "one" / "scores.png").is_file()
+
+
+def test_scoring_imports_no_torch_and_builds_no_prompt(entries, tmp_path):
+    # A fresh interpreter: scoring must stay fast, so neither torch nor transformers is imported
+    # and BFCL's prompts (language hints, system prompt) are never built.
+    lines = [json.dumps({"id": e.id, "result": right_answer(e)}) for e in entries]
+    responses = write_lines(tmp_path / "answers.jsonl", lines)
+    script = (
+        "import sys\n"
+        "from funreason.cli import app\n"
+        "from funreason.evaluate import run\n"
+        f"args = ['evaluate', '--responses', {str(responses)!r}, '--out', {str(tmp_path / 'out')!r}]\n"
+        "try:\n    app(args)\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "loaded = [e for c in run.CATEGORIES for e in run._cached_category(c, None)]\n"
+        "print('HEAVY', sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+        "print('PROMPTS', sum('messages' in vars(e) or 'functions' in vars(e) for e in loaded), len(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(run_module.__file__).parents[2])})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| Overall |" in done.stdout
+    assert "HEAVY []" in done.stdout
+    assert "PROMPTS 0 3641" in done.stdout  # every category read, not one prompt built
 
 
 @pytest.mark.slow

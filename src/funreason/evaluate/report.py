@@ -1,4 +1,4 @@
-"""Reports of BFCL scores: the Markdown table, the bar chart, and the comparison of two runs.
+"""Reports of BFCL scores: the Markdown table, the bar chart, and the comparison of runs.
 
 Everything here reads the `scores.json` document that `evaluate.run` writes:
 `{"summary": {key: fraction | None}, "categories": {name: {"correct", "total", "accuracy"}},
@@ -8,6 +8,7 @@ Everything here reads the `scores.json` document that `evaluate.run` writes:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from funreason.evaluate.scores import SUMMARY_KEYS
 
 SCORES_JSON = "scores.json"
+COMPARE_MD = "compare.md"
 SUMMARY_LABELS = {
     "non_live_simple": "Non-Live Simple",
     "non_live_ast": "Non-Live AST",
@@ -31,9 +33,10 @@ def percent(value: float | None) -> str:
 
 
 def run_label(doc: dict[str, Any], default: str = "run") -> str:
-    """What a scores document was made with: its model, else its generator, else `default`."""
+    """What a scores document was made with: its model, else its generator, else its answer set's
+    name, else `default`."""
     run = doc.get("run", {})
-    return str(run.get("model") or run.get("generator") or default)
+    return str(run.get("model") or run.get("generator") or run.get("answer_set") or default)
 
 
 def scores_markdown(doc: dict[str, Any]) -> str:
@@ -97,73 +100,85 @@ def plot_scores(doc: dict[str, Any], path: str | Path) -> None:
     figure.savefig(str(path), dpi=120)
 
 
-def write_report(out_dir: str | Path, doc: dict[str, Any]) -> None:
-    """Write `scores.json`, `scores.md` and `scores.png` of a scores document into `out_dir`."""
+def write_report(out_dir: str | Path, doc: dict[str, Any], *, plot: bool = True) -> None:
+    """Write `scores.json`, `scores.md` and (`plot`) `scores.png` of a scores document into `out_dir`."""
     out = Path(out_dir)
     text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
     (out / SCORES_JSON).write_text(text, encoding="utf-8")
     (out / "scores.md").write_text(scores_markdown(doc), encoding="utf-8")
-    plot_scores(doc, out / "scores.png")
+    if plot:
+        plot_scores(doc, out / "scores.png")
 
 
-# --- comparing two runs -------------------------------------------------------------------------
+def plot_run(run_dir: str | Path) -> Path:
+    """Draw `scores.png` of an evaluation folder from its `scores.json` (matplotlib takes a second
+    to import: the CLI prints the scores first); returns the image's path."""
+    path = Path(run_dir) / "scores.png"
+    plot_scores(read_scores(run_dir), path)
+    return path
+
+
+# --- comparing runs -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Delta:
-    """One score in two runs: accuracies as fractions (None: absent or n/a) and entry counts."""
+class ScoreRow:
+    """One score in several runs: accuracies as fractions (None: absent or n/a), and for a category
+    the entries each run scored (None for BFCL's summaries)."""
 
     name: str
-    a: float | None
-    b: float | None
-    total_a: int | None = None
-    total_b: int | None = None
+    values: tuple[float | None, ...]
+    totals: tuple[int, ...] | None = None
 
-    @property
-    def delta(self) -> float | None:
-        return None if self.a is None or self.b is None else self.b - self.a
+    def delta(self, run: int) -> float | None:
+        """Run `run` minus the first run (the baseline), as a fraction; None when either is absent."""
+        base, value = self.values[0], self.values[run]
+        return None if base is None or value is None else value - base
 
-    @property
-    def same_entries(self) -> bool:
-        return self.total_a == self.total_b
+    def same_entries(self, run: int) -> bool:
+        """Whether run `run` scored as many entries as the baseline (always true for a summary)."""
+        return self.totals is None or self.totals[run] == self.totals[0]
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Per-score deltas of run `b` against run `a` (summaries first, then categories)."""
+    """Scores of several runs side by side, each after the first with its delta against the first
+    (BFCL's summaries first, then categories)."""
 
-    label_a: str
-    label_b: str
-    rows: list[Delta]
+    labels: tuple[str, ...]
+    rows: list[ScoreRow]
 
     def markdown(self) -> str:
-        lines = [f"| score | {self.label_a} | {self.label_b} | Δ (points) |", "|---|---:|---:|---:|"]
+        header = ["score", self.labels[0]] + [part for label in self.labels[1:] for part in (label, "Δ (points)")]
+        lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
         for row in self.rows:
-            lines.append(
-                f"| {row.name} | {percent(row.a)} | {percent(row.b)} | {_signed(row.delta)}{_flag(row)} |"
-            )
-        if any(not row.same_entries for row in self.rows):
-            lines += ["", "\\* the two runs scored a different number of entries in this category."]
+            cells = [row.name, percent(row.values[0])]
+            for run in range(1, len(self.labels)):
+                cells += [percent(row.values[run]), _signed(row.delta(run)) + _flag(row, run)]
+            lines.append("| " + " | ".join(cells) + " |")
+        if any(not row.same_entries(run) for row in self.rows for run in range(len(self.labels))):
+            lines += ["", "\\* this run scored a different number of entries in this category than the first."]
         return "\n".join(lines) + "\n"
 
     def table(self) -> Any:
         """The comparison as a rich Table, gains green and losses red."""
+        from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=f"BFCL: {self.label_b} vs {self.label_a}")
+        table = Table(title="BFCL: " + " vs ".join(escape(label) for label in self.labels))
         table.add_column("score")
-        for header in (self.label_a, self.label_b, "Δ points"):
-            table.add_column(header, justify="right")
+        table.add_column(escape(self.labels[0]), justify="right")
+        for label in self.labels[1:]:
+            table.add_column(escape(label), justify="right")
+            table.add_column("Δ points", justify="right")
         for row in self.rows:
-            delta = row.delta
-            style = "" if not delta else "green" if delta > 0 else "red"
-            name = f"[bold]{row.name}[/bold]" if row.total_a is None else row.name
-            table.add_row(
-                name,
-                percent(row.a),
-                percent(row.b),
-                f"[{style}]{_signed(delta)}{_flag(row)}[/]" if style else _signed(delta) + _flag(row),
-            )
+            cells = [f"[bold]{row.name}[/bold]" if row.totals is None else row.name, percent(row.values[0])]
+            for run in range(1, len(self.labels)):
+                delta = row.delta(run)
+                style = "" if not delta else "green" if delta > 0 else "red"
+                text = _signed(delta) + _flag(row, run)
+                cells += [percent(row.values[run]), f"[{style}]{text}[/]" if style else text]
+            table.add_row(*cells)
         return table
 
 
@@ -171,8 +186,8 @@ def _signed(delta: float | None) -> str:
     return "n/a" if delta is None else f"{100 * delta:+.2f}"
 
 
-def _flag(row: Delta) -> str:
-    return "" if row.same_entries else "*"
+def _flag(row: ScoreRow, run: int) -> str:
+    return "" if row.same_entries(run) else "*"
 
 
 def read_scores(run_dir: str | Path) -> dict[str, Any]:
@@ -184,18 +199,30 @@ def read_scores(run_dir: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def compare(dir_a: str | Path, dir_b: str | Path) -> Comparison:
-    """Deltas of the run in `dir_b` against the run in `dir_a`, from their `scores.json`."""
-    doc_a, doc_b = read_scores(dir_a), read_scores(dir_b)
-    rows = [
-        Delta(SUMMARY_LABELS[key], doc_a["summary"].get(key), doc_b["summary"].get(key))
-        for key in SUMMARY_KEYS
-    ]
-    cats_a, cats_b = doc_a["categories"], doc_b["categories"]
-    for name in [*cats_a, *(name for name in cats_b if name not in cats_a)]:
-        a, b = cats_a.get(name, {}), cats_b.get(name, {})
-        rows.append(Delta(name, a.get("accuracy"), b.get("accuracy"), a.get("total", 0), b.get("total", 0)))
-    label_a, label_b = run_label(doc_a, str(dir_a)), run_label(doc_b, str(dir_b))
-    if label_a == label_b:  # the same model twice (e.g. two adapters): name the runs by folder
-        label_a, label_b = str(dir_a), str(dir_b)
-    return Comparison(label_a, label_b, rows)
+def compare(*run_dirs: str | Path) -> Comparison:
+    """The runs in `run_dirs` side by side, from their `scores.json`; the first is the baseline.
+
+    Runs are labelled by model (else generator, else answer set); when two share a label, every run
+    is labelled by its folder instead.
+    """
+    if len(run_dirs) < 2:
+        raise ValueError(f"comparing needs at least two evaluation folders, got {len(run_dirs)}")
+    docs = [read_scores(run_dir) for run_dir in run_dirs]
+    rows = [ScoreRow(SUMMARY_LABELS[key], tuple(doc["summary"].get(key) for doc in docs)) for key in SUMMARY_KEYS]
+    names = list(dict.fromkeys(name for doc in docs for name in doc["categories"]))
+    for name in names:
+        found = [doc["categories"].get(name, {}) for doc in docs]
+        rows.append(
+            ScoreRow(name, tuple(c.get("accuracy") for c in found), tuple(c.get("total", 0) for c in found))
+        )
+    labels = tuple(run_label(doc, str(run_dir)) for doc, run_dir in zip(docs, run_dirs, strict=True))
+    if len(set(labels)) < len(labels):  # the same model twice (e.g. two adapters): name runs by folder
+        labels = tuple(str(run_dir) for run_dir in run_dirs)
+    return Comparison(labels, rows)
+
+
+def write_compare(out_dir: str | Path, run_dirs: Sequence[str | Path]) -> Comparison:
+    """`compare` the runs and write the table as `out_dir/compare.md`."""
+    comparison = compare(*run_dirs)
+    (Path(out_dir) / COMPARE_MD).write_text(comparison.markdown(), encoding="utf-8")
+    return comparison

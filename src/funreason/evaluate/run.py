@@ -2,8 +2,10 @@
 
 `evaluate_bfcl` prompts with BFCL's own prompt (`BfclEntry.messages`: the default system prompt of
 prompting models around the raw function docs, exactly as bfcl-eval builds it) and greedy decoding;
-`score_responses` scores answers generated elsewhere (BFCL result files, `{"id", "result"}` lines).
-Both write into `out_dir`:
+`score_responses` scores answers generated elsewhere (BFCL result files, `{"id", "result"}` lines),
+and `score_answer_sets` several sets of them (`evaluate.responses`: one per model folder of
+bfcl-eval's `result/` layout), each on its own. Scoring builds no prompt and imports neither torch
+nor transformers. Both write into `out_dir`:
 
 - `results.jsonl`: one row per entry in BFCL order: `id`, `category`, `output` (raw model text),
   `reasoning` (inside `<think>`), `answer` (the text the calls are decoded from), `decoded` (BFCL's
@@ -29,6 +31,7 @@ error text as "no call" and pass it).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -50,12 +53,21 @@ from funreason.evaluate.bfcl import (
 )
 from funreason.evaluate.checker import CheckResult, DecodeError, check_entry, decode
 from funreason.evaluate.report import compare, write_report
+from funreason.evaluate.responses import AnswerSet, response_files, result_category
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
 from funreason.llm.base import Generation, Generator
 from funreason.records import Rejects, iter_json_objects
 from funreason.runinfo import run_info
 
-__all__ = ["EvalSummary", "compare", "evaluate_bfcl", "result_row", "score_responses", "select_entries"]
+__all__ = [
+    "EvalSummary",
+    "compare",
+    "evaluate_bfcl",
+    "result_row",
+    "score_answer_sets",
+    "score_responses",
+    "select_entries",
+]
 
 RESULTS_JSONL = "results.jsonl"
 RUN_JSON = "run.json"
@@ -196,26 +208,34 @@ def score_responses(
     *,
     data_dir: str | Path | None = None,
     meta: dict[str, Any] | None = None,
+    plot: bool = True,
 ) -> EvalSummary:
-    """Score answers generated elsewhere, without generating: BFCL result files or our own JSONL.
+    """Score one set of answers generated elsewhere, without generating: BFCL result files or our JSONL.
 
     `responses`: files or folders (every `*.json`/`*.jsonl` below) of `{"id", "result"}` lines, as
     bfcl-eval's result files hold them. A text `result` is checked; any other (an FC-mode handler's
     list of calls) is an `unsupported_result` row, scored as wrong. A line that is not JSON, lacks
-    `id`/`result`, repeats an id or names an entry BFCL does not have is refused with its file and
-    line (`rejects.jsonl`), not scored. Each category is scored over the entries it has answers for.
+    `id`/`result`, repeats an id, names an entry BFCL does not have, or sits in a result file whose
+    name (`BFCL_v4_<category>_result.json`) gives another category or one not scored here is
+    refused with its file and line (`rejects.jsonl`), not scored. Each category is scored over the
+    entries it has answers for. `plot`: draw `scores.png` too (False: leave it to `report.plot_run`, after printing).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _claim_folder(out, {"generator": None, "max_tokens": None})
     (out / REJECTS_JSONL).unlink(missing_ok=True)
-    files = _response_files(responses)
+    files = response_files([responses] if isinstance(responses, str | Path) else responses)
     answers: dict[str, tuple[str, Any]] = {}
     with Rejects(out / REJECTS_JSONL) as rejects:
         for path in files:
+            named = result_category(path)
             for where, obj in iter_json_objects(path, rejects):
                 if not isinstance(obj, dict) or "id" not in obj or "result" not in obj:
                     rejects.add(where, 'expected an object with "id" and "result"', obj)
+                elif named is not None and named not in CATEGORIES:
+                    rejects.add(where, f"BFCL category {named!r} (the file name's) is not scored by funreason", obj)
+                elif named is not None and _category_of(str(obj["id"])) != named:
+                    rejects.add(where, f"id {obj['id']!r} is not a {named} entry, as the file name says", obj)
                 elif str(obj["id"]) in answers:
                     rejects.add(
                         where, f"duplicate id {obj['id']!r}, first at {answers[str(obj['id'])][0]}", obj
@@ -224,7 +244,7 @@ def score_responses(
                     answers[str(obj["id"])] = (where, obj["result"])
         needed = {_category_of(key) for key in answers} & set(CATEGORIES)
         entries = [
-            e for c in CATEGORIES if c in needed for e in load_category(c, data_dir) if e.id in answers
+            e for c in CATEGORIES if c in needed for e in _cached_category(c, data_dir) if e.id in answers
         ]
         known = {entry.id for entry in entries}
         for key, (where, result) in answers.items():
@@ -238,14 +258,46 @@ def score_responses(
         "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
         "data_dir": None if data_dir is None else str(data_dir),
     }
-    run = describe_run(generator=None, config=config, seed=None, meta=meta)
+    run = describe_run(generator=None, config=config, seed=None, meta=meta, accelerator=False)
     unsupported = sum(row["error_type"] == UNSUPPORTED_RESULT for row in rows)
     counts = {"entries": len(rows), "unsupported_results": unsupported, "rejected_lines": rejects.count}
-    summary = _score(out, rows, run, counts)
+    summary = _score(out, rows, run, counts, plot=plot)
     summary.rejects, summary.reject_examples = rejects.count, list(rejects.examples)
     if rejects.count:
         logger.warning("%d response lines refused, see %s", rejects.count, out / REJECTS_JSONL)
     return summary
+
+
+def score_answer_sets(
+    sets: Sequence[AnswerSet],
+    out_dir: str | Path,
+    *,
+    data_dir: str | Path | None = None,
+    plot: bool = True,
+) -> list[EvalSummary]:
+    """Score each answer set (`responses.answer_sets`) on its own, as `score_responses` scores one.
+
+    One set is scored into `out_dir` itself, several each into `out_dir/<set name>/`; an entry id
+    may be answered once in every set. A set's name is recorded as `answer_set` in `scores.json`
+    (and as `model` for a model folder of bfcl-eval's layout). BFCL's data is read once for all.
+    """
+    out = Path(out_dir)
+    return [
+        score_responses(
+            answer_set.files,
+            out if len(sets) == 1 else out / answer_set.name,
+            data_dir=data_dir,
+            meta={"answer_set": answer_set.name, **({"model": answer_set.name} if answer_set.model else {})},
+            plot=plot,
+        )
+        for answer_set in sets
+    ]
+
+
+@functools.cache
+def _cached_category(category: str, data_dir: str | Path | None) -> list[BfclEntry]:
+    # Several answer sets in one process check against the same entries: read each file once.
+    return load_category(category, data_dir)
 
 
 # --- rows -----------------------------------------------------------------------------------------
@@ -410,21 +462,6 @@ def _claim_folder(out: Path, claim: dict[str, Any]) -> None:
     path.write_text(json.dumps(claim, indent=2) + "\n", encoding="utf-8")
 
 
-def _response_files(responses: str | Path | Sequence[str | Path]) -> list[Path]:
-    paths = [responses] if isinstance(responses, str | Path) else list(responses)
-    files: list[Path] = []
-    for item in map(Path, paths):
-        if item.is_dir():
-            files.extend(
-                sorted(p for p in item.rglob("*") if p.suffix in {".json", ".jsonl"} and p.is_file())
-            )
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise FileNotFoundError(f"no responses at {item}")
-    return files
-
-
 def _category_of(entry_id: str) -> str:
     # BFCL ids are "<category>_<n>" ("simple_python_3", "live_multiple_12-4-0").
     return entry_id.rsplit("_", 1)[0]
@@ -433,7 +470,9 @@ def _category_of(entry_id: str) -> str:
 # --- scores and self-description ---------------------------------------------------------------
 
 
-def _score(out: Path, rows: list[dict[str, Any]], run: dict[str, Any], counts: dict[str, int]) -> EvalSummary:
+def _score(
+    out: Path, rows: list[dict[str, Any]], run: dict[str, Any], counts: dict[str, int], *, plot: bool = True
+) -> EvalSummary:
     scores = category_scores((row["category"], row["valid"]) for row in rows)
     summary = summarize(scores)
     doc = {
@@ -445,18 +484,24 @@ def _score(out: Path, rows: list[dict[str, Any]], run: dict[str, Any], counts: d
         "counts": counts,
         "run": run,
     }
-    write_report(out, doc)
+    write_report(out, doc, plot=plot)
     return EvalSummary(out_dir=out, scores=scores, summary=summary, run=run)
 
 
 def describe_run(
-    *, generator: Generator | None, config: dict[str, Any], seed: int | None, meta: dict[str, Any] | None
+    *,
+    generator: Generator | None,
+    config: dict[str, Any],
+    seed: int | None,
+    meta: dict[str, Any] | None,
+    accelerator: bool = True,
 ) -> dict[str, Any]:
     """How scores were made (STYLE.md 14): `runinfo.run_info` plus bfcl-eval, generator, seed.
 
     `meta` keys (`model`, `adapter`, ...) are added as given and win over the ones found here.
+    `accelerator=False`: describe the CPU without importing torch (scoring only).
     """
-    run = run_info(config)
+    run = run_info(config, accelerator=accelerator)
     run.update(
         model=None,
         adapter=None,
