@@ -22,7 +22,7 @@ def invoke(*args: str):
 def test_help_lists_every_command():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("synth", "convert", "stats", "demo"):
+    for command in ("synth", "convert", "stats", "evaluate", "compare", "demo"):
         assert command in result.output
 
 
@@ -174,8 +174,37 @@ def test_evaluate_scores_responses_and_compares_runs(tmp_path):
 
     responses.write_text('{"id": "simple_python_0", "result": "[calculate_triangle_area(base=1, height=5)]"}\n')
     assert invoke("evaluate", "--responses", responses, "--out", tmp_path / "b").exit_code == 0
-    compared = invoke("evaluate", "--compare", tmp_path / "a", tmp_path / "b")
-    assert compared.exit_code == 0 and "-100.00" in compared.output
+    compared = invoke("compare", tmp_path / "a", tmp_path / "b", "--markdown")
+    assert compared.exit_code == 0, compared.output
+    assert "| simple_python | 100.00 | 0.00 | -100.00 |" in compared.output
+    alone = invoke("compare", tmp_path / "a")
+    assert alone.exit_code == 2 and "comparing needs at least two evaluation folders" in alone.output
+
+
+def test_evaluate_scores_every_model_of_a_bfcl_result_folder_and_compares_them(tmp_path):
+    right = '{"id": "simple_python_0", "result": "[calculate_triangle_area(base=10, height=5)]"}\n'
+    wrong = '{"id": "simple_python_0", "result": "[calculate_triangle_area(base=1, height=5)]"}\n'
+    for model, text in (("base", right), ("org_tuned", wrong)):
+        folder = tmp_path / "result" / model / "non_live"
+        folder.mkdir(parents=True)
+        (folder / "BFCL_v4_simple_python_result.json").write_text(text)
+    out = tmp_path / "scores"
+
+    result = invoke("evaluate", "--responses", tmp_path / "result", "--out", out, "--compare")
+
+    assert result.exit_code == 0, result.output
+    assert "# BFCL scores: base" in result.output and "# BFCL scores: org_tuned" in result.output
+    assert result.output.index("# BFCL scores: base") < result.output.index("BFCL: base vs org_tuned")
+    compare_md = (out / "compare.md").read_text()
+    assert "| score | base | org_tuned | Δ (points) |" in compare_md
+    assert "| simple_python | 100.00 | 0.00 | -100.00 |" in compare_md
+    for model in ("base", "org_tuned"):
+        assert (out / model / "scores.json").is_file() and (out / model / "scores.png").is_file()
+
+    one = invoke("evaluate", "--responses", tmp_path / "result" / "base", "--out", tmp_path / "x", "--compare")
+    assert one.exit_code == 2 and "--compare needs two or more answer sets" in one.output
+    generating = invoke("evaluate", "--model", "m", "--out", tmp_path / "y", "--compare")
+    assert generating.exit_code == 2 and "funreason compare DIR DIR" in generating.output
 
 
 def test_evaluate_without_a_model_is_a_clear_error(tmp_path):
@@ -228,3 +257,23 @@ def test_convert_auto_refuses_clearly(tmp_path):
     result = invoke("convert", source, tmp_path / "o.jsonl", "--from", "auto")
     assert result.exit_code == 2
     assert f"error: {source}: cannot tell the format from the first 1 rows; name it with --from" in result.output
+
+
+def test_every_help_renders_its_defaults():
+    # Rich reads "[...]" in help text as markup and drops it: a default is shown by typer instead.
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for name, sub in command.commands.items():
+        result = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, name
+        text = " ".join(result.output.replace("│", " ").split())
+        for param in sub.params:
+            assert "[default" not in (param.help or ""), f"{name} {param.name}: let typer show the default"
+            if isinstance(param.show_default, str):
+                assert f"[default: ({param.show_default})]" in text, f"{name} {param.name}"
+            elif param.default not in (None, False, ()) and not param.is_flag and param.name != "help":
+                shown = ",".join(map(str, param.default)) if isinstance(param.default, list) else param.default
+                assert f"[default: {shown}]" in text, f"{name} {param.name}"
+    refine = " ".join(invoke("refine", "--help").output.replace("│", " ").split())
+    assert "[default: (hybrid with --endpoint, else rules)]" in refine

@@ -117,7 +117,8 @@ def convert(
     from_format: Annotated[str, typer.Option("--from", help=FROM_HELP)] = "native",
     to_format: Annotated[str, typer.Option("--to", help="Output format: native, openai, sharegpt or trl.")] = "native",
     rejects_path: Annotated[
-        Path | None, typer.Option("--rejects", help="Where malformed records go \\[default: OUTPUT.rejects.jsonl].")
+        Path | None,
+        typer.Option("--rejects", help="Where malformed records go.", show_default="OUTPUT.rejects.jsonl"),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
@@ -172,6 +173,12 @@ def endpoint_generator(endpoint: str | None, model: str | None, api_key: str, co
     return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency)
 
 
+RESPONSES_HELP = (
+    "Score answers generated elsewhere instead of generating: bfcl-eval's result/ folder (one answer set per "
+    "model folder), a model folder, BFCL_v4_<category>_result.json files or {id, result} JSONL (one set per "
+    "path). Repeat for more; several sets are scored each into OUT/<set name>/."
+)
+COMPARE_HELP = "With several answer sets: print one table comparing them (the first is the baseline); also OUT/compare.md."
 ENDPOINT_HELP = "OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM, SGLang, llama.cpp)."
 API_KEY_HELP = "API key for the endpoint (vLLM accepts any)."
 
@@ -214,7 +221,7 @@ def cot(
 def refine(
     source: Annotated[Path, typer.Argument(help="Samples to refine (funreason JSONL).", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Option("--out", help="Folder for refined/hard/dropped/errors and the report.")],
-    judge: Annotated[str | None, typer.Option(help="rules, llm or hybrid [default: hybrid with --endpoint, else rules].")] = None,
+    judge: Annotated[str | None, typer.Option(help="rules, llm or hybrid.", show_default="hybrid with --endpoint, else rules")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
     judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint.")] = None,
     teacher_model: Annotated[str | None, typer.Option(help="Teacher model that rewrites stage 4-5 failures "
@@ -380,7 +387,7 @@ def evaluate(
     output: Annotated[Path | None, typer.Option("--out", help="Folder for results.jsonl, scores.json/.md/.png.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name, path or adapter folder to generate with.")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP + " Generates there instead of locally.")] = None,
-    served_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint [default: --model].")] = None,
+    served_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="--model")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
@@ -389,25 +396,22 @@ def evaluate(
     max_tokens: Annotated[int, typer.Option(min=1, help="Longest answer generated.")] = 1024,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batch of local generation.")] = 16,
     bfcl_data: Annotated[Path | None, typer.Option(help="A BFCL data/ folder instead of the installed bfcl-eval's.")] = None,
-    responses: Annotated[Path | None, typer.Option(help="Score these BFCL result lines ({id, result}) without generating.")] = None,
-    compare: Annotated[tuple[Path, Path] | None, typer.Option(help="Print per-category deltas of two evaluation folders.")] = None,
+    responses: Annotated[list[Path] | None, typer.Option(help=RESPONSES_HELP)] = None,
+    compare: Annotated[bool, typer.Option("--compare", help=COMPARE_HELP)] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """Evaluate on BFCL (or HumanEval): generate, decode safely, check like BFCL, score."""
+    """Evaluate on BFCL (or HumanEval): generate, decode safely, check like BFCL, score; or score
+    answers generated elsewhere (--responses), several models at once."""
     from funreason.evaluate import report
 
-    if compare is not None:
-        out.print(report.compare(*compare).table())
-        return
     if output is None:
-        raise ValueError("--out DIR is required (except with --compare)")
-    if responses is not None:
-        from funreason.evaluate.run import score_responses
-
-        summary = score_responses(responses, output, data_dir=bfcl_data)
-        out.print(report.scores_markdown(report.read_scores(output)))
-        report_rejects(summary.rejects, summary.reject_examples, output / "rejects.jsonl")
+        raise ValueError("--out DIR is required")
+    if responses:
+        score_sets(responses, output, bfcl_data, compare)
         return
+    if compare:
+        raise ValueError("--compare compares answer sets given with --responses; "
+                         "to compare finished evaluation folders use `funreason compare DIR DIR...`")
     generator = make_generator(model, endpoint, served_model, api_key, concurrency, batch_size)
     if suite == "humaneval":
         from funreason.evaluate.humaneval import run_humaneval
@@ -423,6 +427,39 @@ def evaluate(
     evaluate_bfcl(generator, output, categories=categories.split(","), limit=limit, data_dir=bfcl_data,
                   max_tokens=max_tokens, seed=seed, meta=meta)  # fmt: skip
     out.print(report.scores_markdown(report.read_scores(output)))
+
+
+def score_sets(responses: list[Path], output: Path, bfcl_data: Path | None, compare: bool) -> None:
+    """Score every answer set, print a table per set (and the comparison), then draw the plots."""
+    from funreason.evaluate import report
+    from funreason.evaluate.responses import answer_sets
+    from funreason.evaluate.run import REJECTS_JSONL, score_answer_sets
+
+    sets = answer_sets(responses)
+    if compare and len(sets) < 2:
+        raise ValueError(f"--compare needs two or more answer sets; {', '.join(map(str, responses))} hold one")
+    summaries = score_answer_sets(sets, output, data_dir=bfcl_data, plot=False)
+    for summary in summaries:
+        out.print(report.scores_markdown(report.read_scores(summary.out_dir)))
+        report_rejects(summary.rejects, summary.reject_examples, summary.out_dir / REJECTS_JSONL)
+    if compare:
+        out.print(report.write_compare(output, [summary.out_dir for summary in summaries]).table())
+        console.print(f"comparison: {output / report.COMPARE_MD}", highlight=False)
+    for summary in summaries:  # matplotlib is slow to import: after the tables
+        report.plot_run(summary.out_dir)
+
+
+@app.command("compare")
+@user_errors
+def compare_runs(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Evaluation folders (holding scores.json); the first is the baseline.")],
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table instead.")] = False,
+) -> None:
+    """Compare finished evaluations: BFCL's summaries and every category, with deltas against the first."""
+    from funreason.evaluate import report
+
+    comparison = report.compare(*run_dirs)
+    out.print(comparison.markdown() if markdown else comparison.table())
 
 
 def make_generator(
