@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
-import sys
-import tempfile
 import time
 import types
-from dataclasses import dataclass
 from typing import Any
+
+from _bfcl_stubs import stub_model_config
 
 from funreason.calls import render_calls
 from funreason.evaluate import bfcl as data
@@ -33,26 +31,10 @@ from funreason.evaluate.checker import check_entry
 from funreason.records import ToolCall
 
 # --- bfcl-eval as the reference, imported as tests/conftest.py does -------------------------------
-# Its checker module imports `constants.model_config`, which imports every model SDK; the checker
-# reads one flag from it, so a stand-in module goes in first. Importing it creates folders under
-# BFCL_PROJECT_ROOT, pointed at a temporary folder.
-
-
-@dataclass
-class _ModelConfig:
-    underscore_to_dot: bool = False
-
-
-class _ModelConfigMapping(dict):
-    def __missing__(self, key: str) -> _ModelConfig:
-        return _ModelConfig()
 
 
 def import_bfcl() -> types.SimpleNamespace:
-    os.environ.setdefault("BFCL_PROJECT_ROOT", os.path.join(tempfile.gettempdir(), "funreason-bfcl-root"))
-    stand_in = types.ModuleType("bfcl_eval.constants.model_config")
-    stand_in.MODEL_CONFIG_MAPPING = _ModelConfigMapping()
-    sys.modules.setdefault("bfcl_eval.constants.model_config", stand_in)
+    stub_model_config()
 
     from bfcl_eval.constants.enums import Language, ReturnFormat
     from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker

@@ -11,7 +11,10 @@ The pieces, in the order an evaluation uses them:
   `CheckResult` with BFCL's error_type; tests hold it to the official checker's verdict on every
   entry;
 - `scores`: accuracy per category and BFCL's summaries (Non-Live AST, Live, Irrelevance,
-  Relevance) plus the paper's Overall.
+  Relevance) plus the paper's Overall;
+- `responses` and `run`: answers generated elsewhere (bfcl-eval's `result/<model>/...` folders, our
+  JSONL) split into answer sets and scored each on its own; `run` also generates and scores;
+- `report`: `scores.md`, `scores.png`, and the comparison of runs.
 
 Typical use::
 
