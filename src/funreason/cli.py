@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import track
 
@@ -306,11 +305,12 @@ def train(
     resume: Annotated[bool, typer.Option(help="Resume from the newest checkpoint in OUTPUT.")] = True,
 ) -> None:
     """Fine-tune a model with the SRML loss (or plain SFT), LoRA by default."""
+    from funreason.configfile import load_config_file
     from funreason.train.config import TrainConfig
     from funreason.train.run import train as run_training
 
     if config_file is not None:
-        config = TrainConfig.model_validate(yaml.safe_load(config_file.read_text(encoding="utf-8")))
+        config = TrainConfig.model_validate(load_config_file(config_file))
         out.print(train_table(run_training(config, console=console)))
         return
     if data is None or output is None:
