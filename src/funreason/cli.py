@@ -125,11 +125,12 @@ def convert(
     Writers: native, openai, sharegpt, trl."""
     from funreason.formats import convert as convert_file
     from funreason.formats import writer
-    from funreason.records import Rejects
+    from funreason.records import Rejects, refuse_overwrite
 
     writer(to_format)
     opened, from_format = open_input(source, from_format)
     rejects_path = rejects_path or output.with_suffix(".rejects.jsonl")
+    refuse_overwrite([source], output=output, rejects=rejects_path)
     with Rejects(rejects_path, strict=strict) as rejects:
         written = convert_file(opened, output, from_format, to_format, rejects)
     out.print(f"converted {written} samples {from_format} -> {to_format}: {output}")
