@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import track
 
@@ -127,11 +126,12 @@ def convert(
     Writers: native, openai, sharegpt, trl."""
     from funreason.formats import convert as convert_file
     from funreason.formats import writer
-    from funreason.records import Rejects
+    from funreason.records import Rejects, refuse_overwrite
 
     writer(to_format)
     opened, from_format = open_input(source, from_format)
     rejects_path = rejects_path or output.with_suffix(".rejects.jsonl")
+    refuse_overwrite([source], output=output, rejects=rejects_path)
     with Rejects(rejects_path, strict=strict) as rejects:
         written = convert_file(opened, output, from_format, to_format, rejects)
     out.print(f"converted {written} samples {from_format} -> {to_format}: {output}")
@@ -313,11 +313,12 @@ def train(
     resume: Annotated[bool, typer.Option(help="Resume from the newest checkpoint in OUTPUT.")] = True,
 ) -> None:
     """Fine-tune a model with the SRML loss (or plain SFT), LoRA by default."""
+    from funreason.configfile import load_config_file
     from funreason.train.config import TrainConfig
     from funreason.train.run import train as run_training
 
     if config_file is not None:
-        config = TrainConfig.model_validate(yaml.safe_load(config_file.read_text(encoding="utf-8")))
+        config = TrainConfig.model_validate(load_config_file(config_file))
         out.print(train_table(run_training(config, console=console)))
         return
     if data is None or output is None:

@@ -31,6 +31,7 @@ from funreason.records import (
     ToolCall,
     atomic_output,
     read_samples,
+    refuse_overwrite,
     require_valid,
 )
 from funreason.refine.rules import reasoning as rules_reasoning
@@ -82,14 +83,13 @@ def add_reasoning(
     if isinstance(teacher, str) and teacher != "template":
         raise ValueError(f"teacher must be 'template' or a Generator (e.g. EndpointGenerator(url, model)), not {teacher!r}")
     output_path = Path(output_path)
-    if output_path.resolve() == Path(input_path).resolve():
-        raise ValueError(f"{output_path} is also the input; write the output to another file")
     errors_path = Path(errors_path) if errors_path else output_path.with_name(output_path.stem + ".errors.jsonl")
+    rejects = rejects if rejects is not None else Rejects(strict=True)
+    partial = output_path.with_name(output_path.stem + ".partial.jsonl")
+    refuse_overwrite([input_path], output=output_path, errors=errors_path, rejects=rejects.path, partial=partial)
     errors_path.unlink(missing_ok=True)
     summary = CotSummary(errors_path=errors_path)
-    rejects = rejects if rejects is not None else Rejects(strict=True)
     rejected_before = rejects.count
-    partial = output_path.with_name(output_path.stem + ".partial.jsonl")
     samples = _counted(require_valid(read_samples(input_path, rejects), rejects, input_path), summary)
     with atomic_output(output_path, partial=partial) as out, _LazyFile(errors_path) as errors:
         if teacher == "template":

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
+from funreason.configfile import load_config_file
 from funreason.models import EMBEDDED_NAME
 
 
@@ -97,7 +97,7 @@ class PipelineConfig(_Section):
 
 def load_config(path: str | Path, **overrides: Any) -> PipelineConfig:
     """A `PipelineConfig` from a YAML (or JSON) file; `overrides` replace top-level keys."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = load_config_file(path) or {}
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
     return PipelineConfig.model_validate({**raw, **{k: v for k, v in overrides.items() if v is not None}})

@@ -153,6 +153,28 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def refuse_overwrite(inputs: Iterable[str | Path], **outputs: str | Path | None) -> None:
+    """Refuse, before anything is written, an output path that is one of the input files.
+
+    `outputs` maps what each path is for (`rejects=...`, `output=...`) to the path. Paths are
+    compared as the files they name (links and `..` resolved, hard links by inode); inputs that are
+    not files (`-`, `hf:` sources) are never overwritten and are skipped. Raises `ValueError` naming
+    both, so a rejects file cannot grow by wrapping itself and an input is never emptied.
+    """
+    files = [Path(item) for item in inputs if Path(item).is_file()]
+    for what, path in outputs.items():
+        if path is None:
+            continue
+        path = Path(path)
+        for source in files:
+            same = path.resolve() == source.resolve() or (path.exists() and os.path.samefile(path, source))
+            if same:
+                raise ValueError(
+                    f"the {what.replace('_', ' ')} file {path} is the input {source}; "
+                    "inputs are read-only: choose another path"
+                )
+
+
 class Rejects:
     """Where malformed records go: counted, reported and written to a JSONL file, or raised.
 

@@ -54,6 +54,7 @@ class Reply:
     status: int = 200
     error: str = "error"
     headers: dict[str, str] = field(default_factory=dict)
+    content: Any = None  # sent as every choice's message content instead of `text` (a list, a number...)
 
 
 Script = Callable[[Request], Reply]
@@ -172,7 +173,7 @@ def _response(request: Request, reply: Reply) -> bytes:
         for index, text in enumerate(texts):
             choice: dict[str, Any] = {"index": index, "finish_reason": reply.finish_reason}
             if chat:
-                choice["message"] = {"role": "assistant", "content": text}
+                choice["message"] = {"role": "assistant", "content": text if reply.content is None else reply.content}
                 if reply.reasoning is not None:
                     choice["message"]["reasoning_content"] = reply.reasoning
             else:

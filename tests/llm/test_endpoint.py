@@ -192,3 +192,30 @@ def test_transport_choice():
     assert EndpointGenerator("http://x/v1", "m", transport="httpx").transport == "httpx"
     with pytest.raises(ValueError, match="transport must be"):
         EndpointGenerator("http://x/v1", "m", transport="curl")
+
+
+@pytest.mark.parametrize("content", [[{"type": "text", "text": "<judge>True</judge>"}], 7, {"text": "x"}])
+def test_content_that_is_not_text_is_an_error_not_an_answer(content):
+    with FakeServer(lambda request: Reply(content=content)) as server:
+        out = generate(EndpointGenerator(server.url, "m", **FAST), ["q"])
+    generation = out[0][0]
+    assert generation.text == "" and generation.error.startswith(f"the answer's content is a {type(content).__name__}")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_closed_connection_is_not_called_a_timeout(transport):
+    with FakeServer(lambda request: Reply(drop=True)) as server:
+        generator = EndpointGenerator(server.url, "m", transport=transport, max_retries=0, down_after=5,
+                                      **{**FAST, "timeout": 30.0})
+        out = generate(generator, ["q"])
+    error = out[0][0].error
+    assert "timed out" not in error and ("connection" in error), error
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_timeout_says_the_limit(transport):
+    with FakeServer(lambda request: Reply(text="late", delay=1.0)) as server:
+        generator = EndpointGenerator(server.url, "m", transport=transport, max_retries=0, down_after=5,
+                                      **{**FAST, "timeout": 0.3})
+        out = generate(generator, ["q"])
+    assert "timed out after" in out[0][0].error and "request timeout 0.3s" in out[0][0].error

@@ -169,3 +169,17 @@ def test_a_batch_mixes_outcomes_and_asks_each_stage_once_per_round():
 def test_a_bad_policy_is_refused():
     with pytest.raises(ValueError, match="undecided must be"):
         run([sample()], scripted(), undecided="maybe")
+
+
+@pytest.mark.parametrize(
+    ("answer", "decision", "why"),
+    [
+        (None, "fail", "the judge called it a statement, but the answer holds 1 call(s)"),
+        ("No tool fits.", "pass", "the judge called it a function call, but the answer is text"),
+    ],
+)
+def test_a_stage_one_verdict_against_the_sample_is_not_taken_on_the_judges_word(answer, decision, why):
+    [track] = run([sample(answer)], scripted(response=Judgement(decision, "judge says so")))
+    assert (track.outcome, track.end_stage) == ("hard", "response")
+    assert path(track) == [("response", decision)]
+    assert why in track.reason and "judge says so" in track.reason

@@ -16,9 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from funreason.configfile import load_config_file
 from funreason.models import EMBEDDED_NAME
 from funreason.train.config import TrainConfig
 
@@ -136,7 +136,7 @@ class ExperimentConfig(_Section):
 def load_experiment(path: str | Path, **overrides: Any) -> ExperimentConfig:
     """An `ExperimentConfig` from a YAML file; `overrides` (None skipped) replace top-level keys,
     and `split` the eval split."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = load_config_file(path) or {}
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
     split = overrides.pop("split", None)

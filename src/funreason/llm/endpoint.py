@@ -227,9 +227,13 @@ class EndpointGenerator:
             # typed `create` would spend more CPU per request than the rest of the request.
             response = await client.post(path, body=body, cast_to=object)
         except openai.APITimeoutError as exc:
-            raise _Retryable(f"timed out after {time.monotonic() - started:.1f}s") from exc
+            elapsed = time.monotonic() - started
+            if elapsed < 0.9 * self.timeout:  # the client maps some dropped connections to timeouts
+                raise _Retryable(f"connection closed after {elapsed:.1f}s without an answer "
+                                 f"({_cause(exc)})") from exc
+            raise _Retryable(f"timed out after {elapsed:.1f}s (request timeout {self.timeout:g}s)") from exc
         except openai.APIConnectionError as exc:
-            raise _Retryable(f"connection failed: {exc.__cause__ or exc}") from exc
+            raise _Retryable(f"connection failed: {_cause(exc)}") from exc
         except openai.APIStatusError as exc:
             if exc.status_code in _RETRY_STATUS or exc.status_code >= 500:
                 raise _Retryable(f"HTTP {exc.status_code}: {_message(exc)}", _retry_after(exc)) from exc
@@ -263,6 +267,11 @@ def _generations(response: dict[str, Any]) -> list[Generation]:
         message = choice.get("message")
         if isinstance(message, dict):
             text = message.get("content") or ""
+            if not isinstance(text, str):  # read as text, a list's repr could pass for an answer
+                generations.append(Generation(
+                    error=f"the answer's content is a {type(text).__name__}, not text: {str(text)[:120]}",
+                    finish_reason=choice.get("finish_reason"), prompt_tokens=prompt_tokens))
+                continue
             thought = message.get("reasoning_content") or message.get("reasoning")
             if isinstance(thought, str) and thought.strip():
                 text = f"<think>\n{thought.strip()}\n</think>\n\n{text}"
@@ -271,6 +280,13 @@ def _generations(response: dict[str, Any]) -> list[Generation]:
         generations.append(Generation(text=str(text), finish_reason=choice.get("finish_reason"),
                                       prompt_tokens=prompt_tokens, completion_tokens=share + (extra if index == 0 else 0)))
     return generations
+
+
+def _cause(exc: BaseException) -> str:
+    """What the transport said under the client's error: `ServerDisconnectedError: ...`."""
+    cause = exc.__cause__ or exc
+    text = str(cause)
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
 def _has_aiohttp() -> bool:

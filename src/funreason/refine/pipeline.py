@@ -34,7 +34,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from funreason import __version__
 from funreason.llm.base import EndpointDown
-from funreason.records import Rejects, Sample, ToolCall, atomic_output, read_samples, require_valid
+from funreason.records import (
+    Rejects,
+    Sample,
+    ToolCall,
+    atomic_output,
+    read_samples,
+    refuse_overwrite,
+    require_valid,
+)
 from funreason.refine.judges import STAGES, Judge, Judgement
 from funreason.refine.report import ReportStats, write_report
 from funreason.refine.stages import (
@@ -135,6 +143,8 @@ async def arefine(
     input_path, out_dir = Path(input_path), Path(out_dir)
     if not input_path.is_file():
         raise FileNotFoundError(f"input file not found: {input_path}")
+    written = {name.removesuffix(".jsonl"): out_dir / name for name in (*FILES.values(), "rejects.jsonl")}
+    refuse_overwrite([input_path], **written, store=out_dir / STORE_FILE, report=out_dir / "report.md")
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     settings = {

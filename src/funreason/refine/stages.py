@@ -19,7 +19,8 @@ Every attempt counts against `max_regenerations`. A replaced answer or reasoning
 `undecided` verdicts follow the run's policy: counted as `pass` (the default, for the rules judge
 alone), as `fail`, or sent straight to the `hard` pool; the verdict's reason says which, and the
 report counts samples kept on an undecided verdict. An `error` verdict ends the sample in
-`errors.jsonl`. Every verdict is appended to `sample.verdicts`; `Track.steps` lists this run's
+`errors.jsonl`. A stage-1 verdict that contradicts the sample (a statement verdict for an answer
+holding calls, or the reverse) is recorded and sends the sample to the hard pool. Every verdict is appended to `sample.verdicts`; `Track.steps` lists this run's
 verdicts and regeneration attempts in order (the store keeps them as the outcome's trail).
 """
 
@@ -203,10 +204,13 @@ def _route(track: Track, stage: str, judgement: Judgement, judge_name: str, poli
         raise ValueError(f"a judge decided {decision!r} at {stage}; decisions are {', '.join(_DECISIONS)}")
     if decision == "undecided":
         reason = f"{reason} [undecided, counted as {policy}]"
+    contradiction = _contradicts_sample(track.sample, stage, decision)
+    if contradiction:
+        reason = f"{reason} [{contradiction}: sent to the hard pool]"
     # Built without validation: the pipeline has checked the decision, and this runs per sample per stage.
     track.sample.verdicts.append(Verdict.model_construct(stage=stage, judge=judge_name, decision=decision, reason=reason))
     track.steps.append((stage, decision, reason))
-    effective = policy if decision == "undecided" else decision
+    effective = "hard" if contradiction else policy if decision == "undecided" else decision
     if effective == "error":
         track.finish("error", stage, reason)
     elif effective == "hard":
@@ -225,6 +229,23 @@ def _route(track: Track, stage: str, judgement: Judgement, judge_name: str, poli
     else:
         return True
     return False
+
+
+def _contradicts_sample(sample: Sample, stage: str, decision: str) -> str:
+    """Why a stage-1 verdict cannot be taken on the judge's word, or "" when it can.
+
+    Whether the answer is a call list or a statement is known from the sample itself: a judge that
+    calls an answer holding calls a statement (saved as is, checked no further), or a statement a
+    call, disagrees with the data, and the sample is held back rather than refined on that word.
+    """
+    if stage != STAGES[0] or decision not in ("pass", "fail"):
+        return ""
+    is_statement = isinstance(sample.answer, str)
+    if decision == "fail" and not is_statement:
+        return f"the judge called it a statement, but the answer holds {len(sample.answer)} call(s)"
+    if decision == "pass" and is_statement:
+        return "the judge called it a function call, but the answer is text"
+    return ""
 
 
 async def _regenerate(stage: str, failed: list[tuple[Track, Judgement]], regenerate: Regenerate | None,

@@ -16,7 +16,7 @@ from transformers import TrainerCallback, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from funreason.models import load_model, resolve_model
-from funreason.records import SHAPES, Rejects, read_samples, write_jsonl
+from funreason.records import SHAPES, Rejects, read_samples, refuse_overwrite, write_jsonl
 from funreason.runinfo import run_info
 from funreason.train.collator import Collator
 from funreason.train.config import TrainConfig
@@ -158,6 +158,8 @@ def train(
     console = console or Console(stderr=True)
     start = time.perf_counter()
     output = config.output
+    refuse_overwrite([config.data], rejects=output / "rejects.jsonl", skipped=output / "skipped.jsonl",
+                     log=output / "log.jsonl")
     output.mkdir(parents=True, exist_ok=True)
     set_seed(config.seed)
     has_cuda = torch.cuda.is_available()

@@ -1,0 +1,82 @@
+"""Inputs are read-only: no command writes its outputs, rejects or errors over the file it reads."""
+
+import hashlib
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from funreason.cli import app
+from funreason.records import write_jsonl
+from funreason.synth import generate
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def data(tmp_path):
+    """Five samples and a malformed line, so every command has a reject to write."""
+    def make(name):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(path, generate(5, seed=3))
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("{not json\n")
+        return path
+    return make
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "convert --rejects input",
+        "convert default rejects is the input",
+        "convert output is the input",
+        "cot errors file is the input",
+        "cot default rejects is the input",
+        "refine input inside its own output folder",
+        "train input is its rejects file",
+    ],
+)
+def test_an_output_that_is_the_input_is_refused_and_the_input_is_untouched(tmp_path, data, case):
+    if case == "convert --rejects input":
+        source = data("in.jsonl")
+        args = ["convert", source, tmp_path / "out.jsonl", "--rejects", source]
+    elif case == "convert default rejects is the input":
+        source = data("x.rejects.jsonl")
+        args = ["convert", source, tmp_path / "x.jsonl"]
+    elif case == "convert output is the input":
+        source = data("in.jsonl")
+        args = ["convert", source, tmp_path / "." / "in.jsonl"]
+    elif case == "cot errors file is the input":
+        source = data("data.errors.jsonl")
+        args = ["cot", source, tmp_path / "data.jsonl"]
+    elif case == "cot default rejects is the input":
+        source = data("d.rejects.jsonl")
+        args = ["cot", source, tmp_path / "d.jsonl"]
+    elif case == "refine input inside its own output folder":
+        source = data("o/rejects.jsonl")
+        args = ["refine", source, "--out", tmp_path / "o"]
+    else:
+        source = data("o/rejects.jsonl")
+        args = ["train", "--data", source, "--output", tmp_path / "o", "--model", "no-such-model-is-loaded"]
+    before = digest(source)
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert "is the input" in result.output and "Traceback" not in result.output
+    assert digest(source) == before
+    leftovers = {p.name for p in source.parent.iterdir()} - {source.name}
+    assert not leftovers - {"o"}, leftovers
+
+
+def test_a_hard_link_to_the_input_is_the_input(tmp_path, data):
+    source = data("in.jsonl")
+    os.link(source, tmp_path / "alias.jsonl")
+    result = invoke("convert", source, tmp_path / "out.jsonl", "--rejects", tmp_path / "alias.jsonl")
+    assert result.exit_code == 2 and "is the input" in result.output
