@@ -190,7 +190,7 @@ def test_evaluate_scores_every_model_of_a_bfcl_result_folder_and_compares_them(t
         (folder / "BFCL_v4_simple_python_result.json").write_text(text)
     out = tmp_path / "scores"
 
-    result = invoke("evaluate", "--responses", tmp_path / "result", "--out", out, "--compare")
+    result = invoke("evaluate", "--responses", tmp_path / "result", "--out", out, "--compare", "--plot")
 
     assert result.exit_code == 0, result.output
     assert "# BFCL scores: base" in result.output and "# BFCL scores: org_tuned" in result.output
@@ -200,6 +200,9 @@ def test_evaluate_scores_every_model_of_a_bfcl_result_folder_and_compares_them(t
     assert "| simple_python | 100.00 | 0.00 | -100.00 |" in compare_md
     for model in ("base", "org_tuned"):
         assert (out / model / "scores.json").is_file() and (out / model / "scores.png").is_file()
+
+    plain = invoke("evaluate", "--responses", tmp_path / "result" / "base", "--out", tmp_path / "plain")
+    assert plain.exit_code == 0 and not (tmp_path / "plain" / "scores.png").exists()  # scoring draws on --plot
 
     one = invoke("evaluate", "--responses", tmp_path / "result" / "base", "--out", tmp_path / "x", "--compare")
     assert one.exit_code == 2 and "--compare needs two or more answer sets" in one.output

@@ -399,6 +399,8 @@ def evaluate(
     bfcl_data: Annotated[Path | None, typer.Option(help="A BFCL data/ folder instead of the installed bfcl-eval's.")] = None,
     responses: Annotated[list[Path] | None, typer.Option(help=RESPONSES_HELP)] = None,
     compare: Annotated[bool, typer.Option("--compare", help=COMPARE_HELP)] = False,
+    plot: Annotated[bool | None, typer.Option("--plot/--no-plot", help="Draw scores.png (matplotlib takes a second).",
+                                              show_default="on when generating, off with --responses")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Evaluate on BFCL (or HumanEval): generate, decode safely, check like BFCL, score; or score
@@ -408,7 +410,7 @@ def evaluate(
     if output is None:
         raise ValueError("--out DIR is required")
     if responses:
-        score_sets(responses, output, bfcl_data, compare)
+        score_sets(responses, output, bfcl_data, compare, plot=bool(plot))
         return
     if compare:
         raise ValueError("--compare compares answer sets given with --responses; "
@@ -426,12 +428,12 @@ def evaluate(
 
     meta = {"model": served_model or model, "endpoint": endpoint}
     evaluate_bfcl(generator, output, categories=categories.split(","), limit=limit, data_dir=bfcl_data,
-                  max_tokens=max_tokens, seed=seed, meta=meta)  # fmt: skip
+                  max_tokens=max_tokens, seed=seed, meta=meta, plot=plot is not False)  # fmt: skip
     out.print(report.scores_markdown(report.read_scores(output)))
 
 
-def score_sets(responses: list[Path], output: Path, bfcl_data: Path | None, compare: bool) -> None:
-    """Score every answer set, print a table per set (and the comparison), then draw the plots."""
+def score_sets(responses: list[Path], output: Path, bfcl_data: Path | None, compare: bool, *, plot: bool) -> None:
+    """Score every answer set, print a table per set (and the comparison), then draw the plots if asked."""
     from funreason.evaluate import report
     from funreason.evaluate.responses import answer_sets
     from funreason.evaluate.run import REJECTS_JSONL, score_answer_sets
@@ -446,7 +448,7 @@ def score_sets(responses: list[Path], output: Path, bfcl_data: Path | None, comp
     if compare:
         out.print(report.write_compare(output, [summary.out_dir for summary in summaries]).table())
         console.print(f"comparison: {output / report.COMPARE_MD}", highlight=False)
-    for summary in summaries:  # matplotlib is slow to import: after the tables
+    for summary in summaries if plot else ():  # matplotlib is slow to import: after the tables
         report.plot_run(summary.out_dir)
 
 

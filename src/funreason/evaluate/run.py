@@ -135,6 +135,7 @@ def evaluate_bfcl(
     chunk_size: int = 64,
     meta: dict[str, Any] | None = None,
     progress: bool = True,
+    plot: bool = True,
 ) -> EvalSummary:
     """Generate greedy answers to BFCL entries with `generator`, check and score them into `out_dir`.
 
@@ -143,7 +144,7 @@ def evaluate_bfcl(
     `data_dir`: a BFCL data folder instead of the installed bfcl-eval's; `seed`: seeds python's and
     torch's RNGs (recorded); `chunk_size`: entries per generator call, written before the next;
     `meta`: what the caller knows of the run (`model`, `adapter`, backend options...), stored in
-    `scores.json` under `run` as given. Rows already in `out_dir/results.jsonl` are reused.
+    `scores.json` under `run` as given; `plot`: draw `scores.png`. Rows already in `out_dir/results.jsonl` are reused.
     """
     if max_tokens < 1 or chunk_size < 1:
         raise ValueError(f"max_tokens and chunk_size must be at least 1, got {max_tokens}, {chunk_size}")
@@ -197,7 +198,7 @@ def evaluate_bfcl(
         "reused": len(done),
         "generation_errors": failed,
     }
-    summary = _score(out, ordered, run, counts)
+    summary = _score(out, ordered, run, counts, plot=plot)
     summary.generated, summary.reused, summary.failed = len(new_rows), len(done), failed
     return summary
 
