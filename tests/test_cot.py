@@ -143,7 +143,7 @@ def test_overwrite_keeps_the_old_reasoning_in_history(tmp_path):
 
 def test_bad_arguments_and_records(tmp_path):
     path, _ = _dataset(tmp_path, n=2)
-    with pytest.raises(ValueError, match="also the input"):
+    with pytest.raises(ValueError, match="is the input"):
         add_reasoning(path, path)
     with pytest.raises(ValueError, match="teacher must be"):
         add_reasoning(path, tmp_path / "out.jsonl", "llm")

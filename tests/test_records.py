@@ -10,6 +10,7 @@ from funreason.records import (
     Sample,
     ToolCall,
     atomic_output,
+    iter_json_objects,
     iter_json_stream,
     read_samples,
     require_valid,
@@ -153,7 +154,42 @@ def test_a_stream_is_read_once_front_to_back():
     array = io.StringIO('\n[{"a": 1},\n {"b": 2}]')
     assert list(iter_json_stream(array, "<stdin>", rejects)) == [("<stdin>[0]", {"a": 1}), ("<stdin>[1]", {"b": 2})]
     list(iter_json_stream(io.StringIO('\n[{"a": 1},\n oops]'), "<stdin>", rejects))
-    assert rejects.examples[-1] == "<stdin>:3: invalid JSON array: Expecting value"
+    assert rejects.examples[-2:] == ["<stdin>:2: invalid JSON: Expecting value (column 11)",
+                                     "<stdin>:3: invalid JSON: Expecting value (column 2)"]
+
+
+def test_jsonl_whose_lines_are_arrays_yields_every_record():
+    rejects = Rejects()
+    text = '[{"a": 1}, {"a": 2}]\n{"b": 3}\n[{"c": 4}]\n'
+    assert list(iter_json_stream(io.StringIO(text), "f", rejects)) == [
+        ("f:1[0]", {"a": 1}), ("f:1[1]", {"a": 2}), ("f:2", {"b": 3}), ("f:3[0]", {"c": 4})]
+    assert rejects.count == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        (b'{"n": ' + b"9" * 5000 + b"}", "Exceeds the limit"),
+        (b'{"hex": "' + b"f" * 4000 + b'", "x": ' + b"[" * 20000 + b"]" * 20000 + b"}", "nested too deeply"),
+        (b'{"text": "caf\xe9"}', "not UTF-8 text (byte 0xe9 at column 14)"),
+        (b'{"text": "\\ud800 alone"}', "lone surrogate"),
+    ],
+)
+def test_a_line_that_cannot_be_read_is_a_reject_and_the_file_goes_on(tmp_path, line, error):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"ok": 1}\n' + line + b'\n{"ok": 2}\n')
+    rejects = Rejects(tmp_path / "rejects.jsonl")
+    with rejects:
+        rows = list(iter_json_objects(path, rejects))
+    assert rows == [(f"{path}:1", {"ok": 1}), (f"{path}:3", {"ok": 2})]
+    assert rejects.count == 1 and rejects.examples[0].startswith(f"{path}:2: ") and error in rejects.examples[0]
+    [kept] = map(json.loads, (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines())
+    assert kept["raw"][:8] == line.decode("latin-1")[:8]  # the line's text is kept, not emptied
+
+
+def test_a_pair_of_surrogate_escapes_is_one_character():
+    rejects = Rejects()
+    assert list(iter_json_stream(io.StringIO('{"t": "\\ud83d\\ude00"}\n'), "f", rejects)) == [("f:1", {"t": "😀"})]
 
 
 def _failing(records, after):

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -232,38 +233,82 @@ def iter_json_objects(path: str | Path, rejects: Rejects) -> Iterator[tuple[str,
     """Yield `(where, object)` from a JSONL file, or from a JSON file holding one array.
 
     `where` is `file:line` (or `file[index]` for an array). Lines that are not JSON go to `rejects`.
+    Bytes that are not UTF-8 make their line a reject, not the end of the file.
     """
     path = Path(path)
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         yield from iter_json_stream(handle, str(path), rejects)
 
 
 def iter_json_stream(handle: TextIO, name: str, rejects: Rejects) -> Iterator[tuple[str, Any]]:
     """`iter_json_objects` over an open text stream read once, front to back (standard input works).
 
-    `name` stands for the file in locations (`name:line`, `name[index]`).
+    `name` stands for the file in locations (`name:line`, `name[index]`). A stream that opens with
+    `[` is read as one JSON array; if it is not one (JSONL whose lines are arrays), it is read line
+    by line, and a line holding an array yields each of its items (`name:line[index]`). A line that
+    cannot be read (not JSON, not UTF-8, a lone surrogate, an integer past Python's 4,300 digits,
+    nesting too deep) is a reject with its location and raw text; the file goes on.
     """
     blank = 0
     first = handle.readline()
     while first and not first.strip():
         blank += 1
         first = handle.readline()
-    if first.lstrip().startswith("["):
-        try:
-            items = json.loads("\n" * blank + first + handle.read())
-        except json.JSONDecodeError as exc:
-            rejects.add(f"{name}:{exc.lineno}", f"invalid JSON array: {exc.msg}", "")
-            return
-        for index, item in enumerate(items):
-            yield f"{name}[{index}]", item
+    if not first.lstrip().startswith("["):
+        yield from _json_lines(itertools.chain([first], handle), blank + 1, name, rejects)
         return
-    for lineno, line in enumerate(itertools.chain([first], handle), start=blank + 1):
+    text = first + handle.read()
+    try:
+        items = _loads(text)
+    except ValueError:
+        yield from _json_lines(text.splitlines(keepends=True), blank + 1, name, rejects, arrays=True)
+        return
+    for index, item in enumerate(items):
+        yield f"{name}[{index}]", item
+
+
+def _json_lines(
+    lines: Iterable[str], start: int, name: str, rejects: Rejects, *, arrays: bool = False
+) -> Iterator[tuple[str, Any]]:
+    for lineno, line in enumerate(lines, start=start):
         if not line.strip():
             continue
+        where, line = f"{name}:{lineno}", line.rstrip("\r\n")
         try:
-            yield f"{name}:{lineno}", json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejects.add(f"{name}:{lineno}", f"invalid JSON: {exc.msg} (column {exc.colno})", line.rstrip("\n"))
+            value = _loads(line)
+        except ValueError as exc:
+            rejects.add(where, str(exc), line.encode("utf-8", "backslashreplace").decode("utf-8"))
+            continue
+        if arrays and isinstance(value, list):
+            for index, item in enumerate(value):
+                yield f"{where}[{index}]", item
+        else:
+            yield where, value
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, with every way a text can fail to be JSON data as a `ValueError` that says why."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte 0x{ord(text[exc.start]) & 0xFF:02x} at column {exc.start + 1})") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's digit limit
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if "\\u" in text and _surrogate_escape.search(text):
+        try:  # a \udXXX escape that is not half of a pair decodes to a lone surrogate, not text
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("invalid JSON text: a lone surrogate (\\ud800-\\udfff) is not a character") from None
+    return value
+
+
+_surrogate_escape = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def read_records(

@@ -44,7 +44,7 @@ def test_sample_file_first_acceptable_values_nested_and_irrelevance():
 
     answers = DATA / "possible_answer" / "BFCL_v4_sample.json"
     assert rejects.examples == [
-        f"{path}:6: invalid JSON: Expecting value (column 1)",
+        f"{path}:6: invalid JSON: Expecting value (column 100)",
         f"{path}:7: question: 2 turns; multi-turn entries are not supported",
         f"{path}:8: ground_truth: no possible answer with id 'simple_python_9' in {answers}",
     ]
