@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -708,3 +709,36 @@ def test_every_bfcl_function_doc_normalises_to_valid_json_schema():
         Draft7Validator.check_schema(parameters)
         if i % 10 == 0:
             Draft202012Validator.check_schema(parameters)
+
+
+EVIL = "^(a+)+$"
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"type": "object", "properties": {"s": {"type": "string", "pattern": EVIL}}},
+        {"type": "object", "patternProperties": {EVIL: {"type": "string"}}, "additionalProperties": False},
+    ],
+)
+def test_a_catastrophic_schema_regex_is_bounded_and_said(parameters):
+    tool = {"name": "f", "description": "", "parameters": parameters}
+    hostile = "a" * 5000 + "!"
+    arguments = {"s": hostile} if "properties" in parameters else {hostile: "x"}
+    started = time.monotonic()
+    errors = validate_call(ToolCall(name="f", arguments=arguments), [tool])
+    assert time.monotonic() - started < 2  # re.search alone takes minutes here
+    assert any("ran past 0.1 s" in error.message and "not checked" in error.message for error in errors), errors
+
+
+def test_schema_regexes_still_match_and_refuse_as_before():
+    tool = {"name": "f", "description": "", "parameters": {
+        "type": "object", "properties": {"code": {"type": "string", "pattern": r"^[A-Z]{3}$"}},
+        "patternProperties": {r"^x_\d+$": {"type": "integer"}}, "additionalProperties": False}}
+    assert validate_call(ToolCall(name="f", arguments={"code": "ABC", "x_1": 2}), [tool]) == []
+    [bad_code] = validate_call(ToolCall(name="f", arguments={"code": "abcd"}), [tool])
+    assert "does not match" in bad_code.message
+    [extra] = validate_call(ToolCall(name="f", arguments={"code": "ABC", "y": 1}), [tool])
+    assert extra.kind == "unexpected_parameter"
+    [wrong] = validate_call(ToolCall(name="f", arguments={"x_1": "two"}), [tool])
+    assert wrong.kind == "wrong_type"

@@ -30,12 +30,13 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 import jsonschema
+import regex
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -419,12 +420,85 @@ def _is_array(_checker: Any, value: Any) -> bool:
     return isinstance(value, list | tuple)  # the call parser yields tuples for `(1, 2)`
 
 
+PATTERN_SECONDS = 0.1  # longest a tool schema's regex may run on one value
+
+
+class PatternTimeout(ValueError):
+    """A tool schema's regex ran past `PATTERN_SECONDS` on a value (catastrophic backtracking)."""
+
+
+def search(pattern: str, text: str) -> bool:
+    """`re.search` for patterns from tool schemas, bounded in time (the `regex` engine's timeout):
+    `^(a+)+$` on a long string of a's would otherwise run for minutes."""
+    try:
+        return regex.search(pattern, text, timeout=PATTERN_SECONDS) is not None
+    except TimeoutError:
+        raise PatternTimeout(
+            f"pattern {_describe(pattern)} ran past {PATTERN_SECONDS:g} s on {_describe(text)}; not checked"
+        ) from None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        matched = search(pattern, instance)
+    except PatternTimeout as exc:
+        yield jsonschema.ValidationError(str(exc))
+        return
+    if not matched:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            try:
+                matched = search(pattern, key)
+            except PatternTimeout as exc:
+                yield jsonschema.ValidationError(str(exc))
+                continue
+            if matched:
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    patterns = schema.get("patternProperties")
+    if not patterns or not validator.is_type(instance, "object"):
+        yield from _ADDITIONAL(validator, allowed, instance, schema)
+        return
+    declared = schema.get("properties", {})
+    extras = []
+    for key in instance:
+        if key in declared:
+            continue
+        try:
+            if any(search(pattern, key) for pattern in patterns):
+                continue
+        except PatternTimeout as exc:
+            yield jsonschema.ValidationError(str(exc))
+            return
+        extras.append(key)
+    if validator.is_type(allowed, "object"):
+        for key in extras:
+            yield from validator.descend(instance[key], allowed, path=key)
+    elif not allowed and extras:
+        yield jsonschema.ValidationError(
+            f"{', '.join(map(repr, sorted(extras)))} do not match any of the regexes: {', '.join(map(repr, sorted(patterns)))}"
+        )
+
+
+_ADDITIONAL = Draft202012Validator.VALIDATORS["additionalProperties"]
 _Validator = jsonschema.validators.extend(
     Draft202012Validator,
+    validators={"pattern": _pattern, "patternProperties": _pattern_properties,
+                "additionalProperties": _additional_properties},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
         {"integer": _is_integer, "array": _is_array}
     ),
-)
+)  # fmt: skip
 
 
 def _closed(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -473,6 +547,13 @@ def _describe(value: Any, limit: int = 60) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
+def _matches(pattern: str, text: str) -> bool:
+    try:
+        return search(pattern, text)
+    except PatternTimeout:
+        return False  # the validator has reported the timeout itself
+
+
 def _errors_from(function: str, error: jsonschema.ValidationError) -> list[CallError]:
     base = _path(error.absolute_path)
     at = f"parameter {base!r}" if base else "the arguments"
@@ -500,7 +581,7 @@ def _errors_from(function: str, error: jsonschema.ValidationError) -> list[CallE
                 f"{function}: unexpected parameter {_join(base, n)!r}",
             )
             for n in error.instance
-            if n not in declared and not any(re.search(p, n) for p in patterns)
+            if n not in declared and not any(_matches(p, n) for p in patterns)
         ]
     if error.validator == "type" or (
         error.validator in ("anyOf", "oneOf")
