@@ -390,6 +390,7 @@ def evaluate(
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batch of local generation.")] = 16,
     bfcl_data: Annotated[Path | None, typer.Option(help="A BFCL data/ folder instead of the installed bfcl-eval's.")] = None,
     responses: Annotated[Path | None, typer.Option(help="Score these BFCL result lines ({id, result}) without generating.")] = None,
+    strip_reasoning: Annotated[bool, typer.Option(help="With --responses: remove <think> reasoning before checking, for result files whose tool leaves it in (BFCL's handlers remove it; off by default, as BFCL checks).")] = False,
     compare: Annotated[tuple[Path, Path] | None, typer.Option(help="Print per-category deltas of two evaluation folders.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
@@ -404,7 +405,7 @@ def evaluate(
     if responses is not None:
         from funreason.evaluate.run import score_responses
 
-        summary = score_responses(responses, output, data_dir=bfcl_data)
+        summary = score_responses(responses, output, data_dir=bfcl_data, strip_reasoning=strip_reasoning)
         out.print(report.scores_markdown(report.read_scores(output)))
         report_rejects(summary.rejects, summary.reject_examples, output / "rejects.jsonl")
         return
