@@ -5,8 +5,11 @@ prompting decoder `default_decode_ast_prompting`, then `ast_checker` or the rele
 gives the same verdict (valid, error_type) on every answer.
 
 Answers: for every single-turn entry, the possible answer rendered as calls (its first accepted
-value per parameter) and a corrupted copy (first parameter's value changed); for the relevance
-categories, a call to the first function and a refusal in prose. Both pipelines check the same
+value per parameter), a corrupted copy (first parameter's value changed) and, for python entries,
+the answer with its reasoning left in (`<think>...</think>` first: BFCL fails to decode it), with
+positional arguments, with bare names for identifier strings and with literal arithmetic for numbers,
+strings and lists (BFCL evaluates it; we compute it); for the relevance categories, a call to the
+first function, the same with positional arguments or reasoning left in, and a refusal in prose. Both pipelines check the same
 answers in the same process, ours first, timed over full passes in alternating rounds (CPU time
 of this process, so other load on a shared machine counts less), the best pass of each kept.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import keyword
 import time
 import types
 from typing import Any
@@ -52,11 +56,10 @@ def import_bfcl() -> types.SimpleNamespace:
 
 
 def reference(bfcl: types.SimpleNamespace, entry: data.BfclEntry, output: str) -> tuple[bool, str]:
-    """bfcl-eval's verdict on one answer: its eval runner's steps (Qwen-style reasoning strip)."""
-    text = output.split("</think>")[-1].lstrip("\n") if "</think>" in output else output
+    """bfcl-eval's verdict on one result text, as given: its eval runner's steps."""
     language = "python" if entry.is_relevance else entry.language
     try:
-        decoded = bfcl.decode(text, getattr(bfcl.ReturnFormat, language.upper()), False)
+        decoded = bfcl.decode(output, getattr(bfcl.ReturnFormat, language.upper()), False)
         has_call = not bfcl.is_empty_output(decoded)
     except Exception:
         if not entry.is_relevance:
@@ -192,13 +195,53 @@ def corrupt(calls: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
     return [(name, {**args, key: _wrong(args[key])}), *rest]
 
 
+_LITERAL_ARITHMETIC = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.operator, ast.unaryop)
+
+
 def is_safe_for_bfcl(text: str) -> bool:
-    """False when bfcl-eval's python decoder would evaluate something in the text."""
+    """False when bfcl-eval's python decoder would `eval` more than arithmetic over literals."""
     try:
         tree = ast.parse(text.strip("`\n ").strip().strip("'"), mode="eval")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True
-    return not any(isinstance(node, (ast.BinOp, ast.Lambda, ast.Subscript)) for node in ast.walk(tree))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda):
+            return False
+        if isinstance(node, ast.BinOp) and not all(
+            isinstance(n, (*_LITERAL_ARITHMETIC, ast.expr_context)) for n in ast.walk(node)
+        ):
+            return False
+    return True
+
+
+def _bare(value: Any) -> str:
+    if isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value):
+        return value  # BFCL reads a bare name back as the string
+    return repr(value)
+
+
+def _arithmetic(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"({value - 1} + 1)"
+    if isinstance(value, float):
+        return f"({value!r} * 1)"
+    if isinstance(value, (str, list)) and len(value) > 1:
+        return f"({value[:1]!r} + {value[1:]!r})"
+    return repr(value)
+
+
+def python_shapes(calls: list[tuple[str, dict]]) -> list[str]:
+    """The calls with reasoning left in, positional arguments, bare names and literal arithmetic."""
+
+    def text(arguments: Any) -> str:
+        return "[" + ", ".join(f"{name}({', '.join(arguments(args))})" for name, args in calls) + "]"
+
+    return [
+        "<think>\nThe user wants a call.\n</think>\n\n" + text(lambda a: [f"{k}={v!r}" for k, v in a.items()]),
+        text(lambda a: [repr(v) for v in a.values()]),
+        text(lambda a: [f"{k}={_bare(v)}" for k, v in a.items()]),
+        text(lambda a: [f"{k}={_arithmetic(v)}" for k, v in a.items()]),
+    ]
 
 
 def answers(entry: data.BfclEntry) -> list[str]:
@@ -207,9 +250,11 @@ def answers(entry: data.BfclEntry) -> list[str]:
         props = function["parameters"].get("properties", {})
         dummy = {"string": "x", "integer": 1, "float": 1.5, "boolean": True, "array": [], "dict": {}}
         args = {p: dummy.get(props[p].get("type"), "x") for p in function["parameters"].get("required", [])}
-        return [render([(function["name"], args)], "python", []), "None of the functions can help."]
+        call = [(function["name"], args)]
+        return [render(call, "python", []), *python_shapes(call)[:2], "None of the functions can help."]
     truth = answer_calls(entry.possible_answer)
-    return [render(calls, entry.language, entry.source_functions) for calls in (truth, corrupt(truth))]
+    rendered = [render(calls, entry.language, entry.source_functions) for calls in (truth, corrupt(truth))]
+    return rendered + (python_shapes(truth) if entry.language == "python" else [])
 
 
 # --- the measurement ------------------------------------------------------------------------------

@@ -172,6 +172,13 @@ def test_evaluate_scores_responses_and_compares_runs(tmp_path):
     assert "| irrelevance | 1 | 1 | 100.00 |" in result.output
     assert f"1 malformed record(s) skipped, written to {tmp_path / 'a' / 'rejects.jsonl'}" in result.output
 
+    thought = {"id": "simple_python_0", "result": "<think>\nsum\n</think>\n\n[calculate_triangle_area(base=10, height=5)]"}
+    responses.write_text(json.dumps(thought) + "\n")
+    as_bfcl = invoke("evaluate", "--responses", responses, "--out", tmp_path / "think")
+    assert "| simple_python | 0 | 1 | 0.00 |" in as_bfcl.output  # BFCL cannot decode reasoning left in
+    stripped = invoke("evaluate", "--responses", responses, "--strip-reasoning", "--out", tmp_path / "stripped")
+    assert "| simple_python | 1 | 1 | 100.00 |" in stripped.output
+
     responses.write_text('{"id": "simple_python_0", "result": "[calculate_triangle_area(base=1, height=5)]"}\n')
     assert invoke("evaluate", "--responses", responses, "--out", tmp_path / "b").exit_code == 0
     compared = invoke("compare", tmp_path / "a", tmp_path / "b", "--markdown")

@@ -398,6 +398,7 @@ def evaluate(
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batch of local generation.")] = 16,
     bfcl_data: Annotated[Path | None, typer.Option(help="A BFCL data/ folder instead of the installed bfcl-eval's.")] = None,
     responses: Annotated[list[Path] | None, typer.Option(help=RESPONSES_HELP)] = None,
+    strip_reasoning: Annotated[bool, typer.Option(help="With --responses: remove <think> reasoning before checking, for result files whose tool leaves it in (BFCL's handlers remove it; off by default, as BFCL checks).")] = False,
     compare: Annotated[bool, typer.Option("--compare", help=COMPARE_HELP)] = False,
     plot: Annotated[bool | None, typer.Option("--plot/--no-plot", help="Draw scores.png (matplotlib takes a second).",
                                               show_default="on when generating, off with --responses")] = None,
@@ -410,7 +411,7 @@ def evaluate(
     if output is None:
         raise ValueError("--out DIR is required")
     if responses:
-        score_sets(responses, output, bfcl_data, compare, plot=bool(plot))
+        score_sets(responses, output, bfcl_data, compare, plot=bool(plot), strip_reasoning=strip_reasoning)
         return
     if compare:
         raise ValueError("--compare compares answer sets given with --responses; "
@@ -432,7 +433,9 @@ def evaluate(
     out.print(report.scores_markdown(report.read_scores(output)))
 
 
-def score_sets(responses: list[Path], output: Path, bfcl_data: Path | None, compare: bool, *, plot: bool) -> None:
+def score_sets(
+    responses: list[Path], output: Path, bfcl_data: Path | None, compare: bool, *, plot: bool, strip_reasoning: bool
+) -> None:
     """Score every answer set, print a table per set (and the comparison), then draw the plots if asked."""
     from funreason.evaluate import report
     from funreason.evaluate.responses import answer_sets
@@ -441,7 +444,7 @@ def score_sets(responses: list[Path], output: Path, bfcl_data: Path | None, comp
     sets = answer_sets(responses)
     if compare and len(sets) < 2:
         raise ValueError(f"--compare needs two or more answer sets; {', '.join(map(str, responses))} hold one")
-    summaries = score_answer_sets(sets, output, data_dir=bfcl_data, plot=False)
+    summaries = score_answer_sets(sets, output, data_dir=bfcl_data, plot=False, strip_reasoning=strip_reasoning)
     for summary in summaries:
         out.print(report.scores_markdown(report.read_scores(summary.out_dir)))
         report_rejects(summary.rejects, summary.reject_examples, summary.out_dir / REJECTS_JSONL)

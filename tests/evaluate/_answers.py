@@ -1,15 +1,18 @@
 """Model-like answers to BFCL entries, for comparing our checker with the official one.
 
 For each entry: the possible answer rendered as a call (python syntax for python categories, Java /
-JavaScript source syntax for those), and corrupted or model-like variants of it. Every string here
-is built by us from the data, so it is safe to hand to bfcl-eval's python decoder (which evaluates
-arithmetic); `is_safe_for_bfcl` double-checks that.
+JavaScript source syntax for those), and corrupted or model-like variants of it, including the
+python shapes BFCL's decoder reads beyond literals (positional arguments, bare names, nested calls,
+tuples, subscripts, unary operators, `...` and literal arithmetic). Every string here is built by us
+from the data, so it is safe to hand to bfcl-eval's python decoder (which runs `eval` on arithmetic);
+`is_safe_for_bfcl` double-checks that only literal arithmetic reaches its `eval`.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import keyword
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,13 +30,23 @@ BROKEN = ["[get_weather(city='Paris'", '[{"name": "f", "arguments": {}}]', "[f(a
 IDENT = re.compile(r"^[A-Za-z_$][\w$.]*(\(\))?$")
 
 
+_LITERAL_ARITHMETIC = (
+    ast.BinOp, ast.UnaryOp, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.operator, ast.unaryop, ast.expr_context
+)
+
+
 def is_safe_for_bfcl(text: str) -> bool:
-    """True unless the text would make bfcl-eval's python decoder evaluate something."""
+    """True unless bfcl-eval's python decoder would `eval` more than arithmetic over literals."""
     try:
         tree = ast.parse(text.strip("`\n ").strip().strip("'"), mode="eval")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True
-    return not any(isinstance(node, (ast.BinOp, ast.Lambda, ast.Subscript)) for node in ast.walk(tree))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda):
+            return False
+        if isinstance(node, ast.BinOp) and not all(isinstance(n, _LITERAL_ARITHMETIC) for n in ast.walk(node)):
+            return False
+    return True
 
 
 def _choose(options: list[Any], pick: str) -> tuple[bool, Any]:
@@ -246,8 +259,81 @@ def variants(possible_answer: list[dict], language: str, functions: list[dict]) 
         "hermes",
         "".join(f"<tool_call>\n{json.dumps({'name': n, 'arguments': a})}\n</tool_call>" for n, a in truth),
     )
+    if language == "python":
+        yield from python_shapes(truth)
     for index, prose in enumerate(PROSE + BROKEN):
         yield f"fixed_{index}", prose
+
+
+# --- python shapes that BFCL's decoder reads beyond literals --------------------------------------
+
+
+def _call_text(name: str, pieces: list[str]) -> str:
+    return f"{name}({', '.join(pieces)})"
+
+
+def _keywords(args: dict, value: Callable[[Any], str] = repr) -> list[str]:
+    return [f"{key}={value(item)}" for key, item in args.items()]
+
+
+def _bare(value: Any) -> str:
+    # A string that is a python identifier, written as a bare name (BFCL reads it back as the string).
+    if isinstance(value, str) and value.isidentifier() and not keyword.iskeyword(value):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(_bare(item) for item in value) + "]"
+    return repr(value)
+
+
+def _arithmetic(value: Any) -> str:
+    # The same value written as literal arithmetic: BFCL evaluates it back to the value.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"({value - 1} + 1)"
+    if isinstance(value, float):
+        return f"({value!r} * 1)"
+    if isinstance(value, (str, list)) and len(value) > 1:
+        return f"({value[:1]!r} + {value[1:]!r})"
+    return repr(value)
+
+
+def _unary(value: Any) -> str:
+    # BFCL negates the operand whatever the operator: `+5` is -5, `not True` is -1.
+    if isinstance(value, bool):
+        return f"not {value}"
+    if isinstance(value, (int, float)):
+        return f"+{value!r}"
+    return repr(value)
+
+
+def python_shapes(truth: list[tuple[str, dict]]) -> Iterator[tuple[str, str]]:
+    """The ground truth with its first call rewritten in shapes BFCL's python decoder reads."""
+    (name, args), rest = truth[0], [_call_text(n, _keywords(a)) for n, a in truth[1:]]
+
+    def shape(label: str, pieces: list[str]) -> tuple[str, str]:
+        return label, "[" + ", ".join([_call_text(name, pieces), *rest]) + "]"
+
+    values = [repr(value) for value in args.values()]
+    yield shape("positional", values)
+    if args:
+        yield shape("positional_then_keywords", [values[0], *_keywords(dict(list(args.items())[1:]))])
+        first = next(iter(args))
+        others = _keywords({k: v for k, v in args.items() if k != first})
+        for label, text in [
+            ("nested_call", f"{name}_helper({values[0]})"),
+            ("nested_call_keywords", f"helper(value={values[0]})"),
+            ("subscript", "values[0]"),
+            ("ellipsis", "..."),
+            ("minus_name", "-x"),
+            ("division_by_zero", "1 / 0"),
+        ]:
+            yield shape(label, [f"{first}={text}", *others])
+    for label, value in [("bare_identifiers", _bare), ("arithmetic", _arithmetic), ("unary", _unary)]:
+        pieces = _keywords(args, value)
+        if pieces != _keywords(args):
+            yield shape(label, pieces)
+    if any(isinstance(value, list) for value in args.values()):
+        yield shape("tuples", _keywords({k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}))
+    yield shape("keyword_unpack", [*_keywords(args), "**extra"])
 
 
 def relevance_variants(functions: list[dict]) -> Iterator[tuple[str, str]]:
@@ -259,6 +345,7 @@ def relevance_variants(functions: list[dict]) -> Iterator[tuple[str, str]]:
     yield "fence_call", f"```\n{text}\n```"
     yield "fence_python_call", f"```python\n{text}\n```"
     yield "no_arguments", render([(call[0][0], {})], "python", functions)
+    yield from python_shapes(call)
     yield "think_prose", "<think>\nNo tool fits.\n</think>\n\nNone of the functions can help."
     yield "truncated", text[: max(1, len(text) // 2)]
     as_json = json.dumps([{"name": n, "arguments": a} for n, a in call])

@@ -429,3 +429,37 @@ def test_a_streaming_generator_keeps_each_answer_as_it_finishes(entries, tmp_pat
     assert {name: score.correct for name, score in summary.scores.items()} == {
         c: n for c, n in expected_correct(simple).items() if c in ("simple_python", "multiple")
     }
+
+
+def test_score_responses_judges_reasoning_as_bfcl_unless_stripped(bfcl, entries, tmp_path):
+    by_id = {entry.id: entry for entry in entries}
+    thought = "<think>\nThe user wants a call.\n</think>\n\n"
+    results = {
+        "simple_python_0": thought + right_answer(by_id["simple_python_0"]),
+        "irrelevance_0": thought + "[get_weather(city='Paris')]",
+    }
+    responses = write_lines(
+        tmp_path / "result.json", [json.dumps({"id": key, "result": text}) for key, text in results.items()]
+    )
+    with pytest.raises(SyntaxError):  # BFCL's decoder cannot read a result with its reasoning left in
+        bfcl.decode(results["simple_python_0"], bfcl.ReturnFormat.PYTHON, False)
+
+    score_responses(responses, tmp_path / "as_bfcl")
+    rows = {row["id"]: row for row in read_rows(tmp_path / "as_bfcl" / "results.jsonl")}
+    assert (rows["simple_python_0"]["valid"], rows["simple_python_0"]["error_type"]) == (
+        False,
+        "ast_decoder:decoder_failed",
+    )
+    assert rows["irrelevance_0"]["valid"]  # BFCL decodes no call from it
+    assert rows["simple_python_0"]["answer"] == results["simple_python_0"]
+    assert rows["simple_python_0"]["reasoning"] == ""
+
+    score_responses(responses, tmp_path / "stripped", strip_reasoning=True)
+    rows = {row["id"]: row for row in read_rows(tmp_path / "stripped" / "results.jsonl")}
+    assert rows["simple_python_0"]["valid"]
+    assert rows["simple_python_0"]["reasoning"] == "The user wants a call."
+    assert rows["simple_python_0"]["answer"] == right_answer(by_id["simple_python_0"])
+    irrelevant = rows["irrelevance_0"]
+    assert (irrelevant["valid"], irrelevant["error_type"]) == (False, "irrelevance_error:decoder_success")
+    doc = json.loads((tmp_path / "stripped" / "scores.json").read_text())
+    assert doc["run"]["config"]["strip_reasoning"] is True

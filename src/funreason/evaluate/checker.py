@@ -1,7 +1,9 @@
 """Check a model's answer to a BFCL entry, with the official checker's verdicts and nothing evaluated.
 
-`check_entry(entry, output)` strips the reasoning (`calls.split_think`), decodes the calls and
-judges them:
+`check_entry(entry, output)` judges the answer text as given, as bfcl-eval's checker judges the
+`result` its model handler wrote: reasoning is not removed here (BFCL's handlers remove it before
+writing results; `remove_reasoning` does what they do, and `evaluate.run` calls it on the answers it
+generates). Then:
 
 - AST categories: the decoded calls are matched against the possible answer by BFCL's rules
   (`ast_rules.match_calls`); an output that does not decode is `ast_decoder:decoder_failed`.
@@ -10,29 +12,35 @@ judges them:
   live_irrelevance pass without a call, live_relevance passes with one.
 
 Decoding follows bfcl-eval's `default_decode_ast_prompting`, which prompting models are scored
-with: strip backticks, newlines and spaces from both ends, add a missing outer `[` or `]`, strip
-quotes; then python answers are read by our literal-only parser (`calls.parse_calls`) and Java /
-JavaScript answers by tree-sitter (`decode_java_js`). So a bare ``` fence passes and a
-```python fence does not, exactly as in BFCL.
+with: python answers by `decode_python` (BFCL's rules, its arithmetic computed by a bounded
+evaluator instead of `eval`), Java / JavaScript answers by tree-sitter (`decode_java_js`). So a bare
+``` fence passes, a ```python fence does not, and a `<think>` block left in the answer fails to
+decode, exactly as in BFCL.
 
-Known differences (pinned by tests/evaluate/test_checker.py), all where BFCL's python decoder
-reads more than a literal-only parser: bare identifiers (`unit=celsius`, the string "celsius" to
-BFCL), positional or `**` arguments (BFCL drops them), nested calls and arithmetic (BFCL evaluates
-them), `...`, non-string dict keys. We fail such an answer to decode; BFCL may pass it, and in the
-relevance categories it is a call for BFCL and "no call" for us. A tuple where a list is declared
-fails BFCL's type check and passes ours (`parse_calls` reads tuples as lists).
+Known differences (pinned by tests/evaluate/test_checker.py), all in python arithmetic, where BFCL
+runs `eval`: arithmetic over names or calls (`len('ab') + 1`), printf formatting (`'%s' % x`) and
+arithmetic over `decode_python`'s limits (`2**10**10`, where BFCL hangs) fail to decode here. See
+`decode_python` for the list.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from funreason.calls import CallParseError, parse_python_calls, split_think
 from funreason.evaluate.ast_rules import PASS, Calls, CheckResult, match_calls
 from funreason.evaluate.bfcl import BfclEntry, category_language
 from funreason.evaluate.decode_java_js import decode_java, decode_javascript
+from funreason.evaluate.decode_python import PythonDecodeError, decode_python
 
-__all__ = ["CheckResult", "DecodeError", "check_calls", "check_entry", "check_relevance", "decode"]
+__all__ = [
+    "CheckResult",
+    "DecodeError",
+    "check_calls",
+    "check_entry",
+    "check_relevance",
+    "decode",
+    "remove_reasoning",
+]
 
 
 class DecodeError(ValueError):
@@ -43,23 +51,22 @@ class DecodeError(ValueError):
         self.error_type = error_type
 
 
-def _bfcl_trim(output: str) -> str:
-    # default_decode_ast_prompting, then ast_parse's own strip of whitespace and quotes.
-    output = output.strip("`\n ")
-    if not output.startswith("["):
-        output = "[" + output
-    if not output.endswith("]"):
-        output = output + "]"
-    return output.strip().strip("'")
+def remove_reasoning(output: str) -> tuple[str, str]:
+    """`(reasoning, answer)` as bfcl-eval's reasoning-model handlers (Qwen's) split a raw output.
 
-
-def _decode_python(output: str) -> Calls:
-    # BFCL's python decoding, by our literal-only parser; raises CallParseError.
-    return [{name: arguments} for name, arguments in parse_python_calls(_bfcl_trim(output))]
+    With a `</think>`, the answer is what follows the last one and the reasoning what precedes the
+    first (without `<think>`), each with its newlines at the tag removed; without one the answer is
+    the whole output and the reasoning "" (reasoning cut off before its end leaves nothing to decode
+    but the raw text, which then fails to decode).
+    """
+    if "</think>" not in output:
+        return "", output
+    parts = output.split("</think>")
+    return parts[0].rstrip("\n").split("<think>")[-1].lstrip("\n"), parts[-1].lstrip("\n")
 
 
 def decode(output: str, language: str = "python") -> Calls:
-    """An answer (reasoning already removed) as BFCL's decoded calls `[{name: {param: value}}]`.
+    """An answer as BFCL's decoded calls `[{name: {param: value}}]`.
 
     Java/JavaScript values stay source text, as BFCL keeps them. Raises `DecodeError`.
     """
@@ -69,8 +76,8 @@ def decode(output: str, language: str = "python") -> Calls:
         elif language == "javascript":
             decoded = decode_javascript(output)
         else:
-            decoded = _decode_python(output)
-    except CallParseError as exc:
+            decoded = decode_python(output)
+    except PythonDecodeError as exc:
         raise DecodeError(str(exc)) from None
     except Exception as exc:  # BFCL's runner counts any decoder exception as a failed decode
         if language == "python":
@@ -102,10 +109,10 @@ def check_calls(entry: BfclEntry, calls: Calls, *, underscore_to_dot: bool = Fal
 
 
 def check_relevance(output: str, category: str) -> CheckResult:
-    """BFCL's relevance rule on an answer (reasoning removed): is there at least one call?"""
+    """BFCL's relevance rule on an answer: is there at least one call?"""
     try:  # relevance answers are always read as python
-        has_call, error = bool(_decode_python(output)), ""
-    except CallParseError as exc:
+        has_call, error = bool(decode_python(output)), ""
+    except PythonDecodeError as exc:
         has_call, error = False, str(exc)
     if "irrelevance" in category:
         if has_call:
@@ -125,20 +132,16 @@ def check_relevance(output: str, category: str) -> CheckResult:
 
 
 def check_entry(entry: BfclEntry, output: str, *, underscore_to_dot: bool = False) -> CheckResult:
-    """Judge a raw model answer to `entry` (reasoning in `<think>` tags allowed) as BFCL would.
+    """Judge a model's answer to `entry` as BFCL's checker judges a result file's text.
 
+    The text is judged as given: remove reasoning first (`remove_reasoning`) where a model writes it.
     `underscore_to_dot`: compare dotted function names with "." replaced by "_", as BFCL does for
     API models whose tool names cannot hold dots (off for prompting models).
     """
-    _, answer = split_think(output)
-    if "<think>" in output and "</think>" not in output:
-        # Reasoning cut off before its end: there is no answer to decode (BFCL fails to decode the
-        # raw text; split_think would leave "" which reads as an empty call list).
-        answer = output
     if entry.is_relevance:
-        return check_relevance(answer, entry.category)
+        return check_relevance(output, entry.category)
     try:
-        calls = decode(answer, category_language(entry.category))
+        calls = decode(output, category_language(entry.category))
     except DecodeError as exc:
         return CheckResult(False, exc.error_type, [f"Invalid syntax. Failed to decode AST. {exc}"])
     return check_calls(entry, calls, underscore_to_dot=underscore_to_dot)

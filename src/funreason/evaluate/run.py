@@ -8,7 +8,9 @@ bfcl-eval's `result/` layout), each on its own. Scoring builds no prompt and imp
 nor transformers. Both write into `out_dir`:
 
 - `results.jsonl`: one row per entry in BFCL order: `id`, `category`, `output` (raw model text),
-  `reasoning` (inside `<think>`), `answer` (the text the calls are decoded from), `decoded` (BFCL's
+  `reasoning` (inside `<think>`), `answer` (the text the calls are decoded from: the output with its
+  reasoning removed as BFCL's model handlers remove it, `checker.remove_reasoning`; for
+  `score_responses`, the result text as given unless `strip_reasoning`), `decoded` (BFCL's
   `[{name: {param: value}}]`, null when it does not decode), `valid`, `error_type`, `errors`,
   `finish_reason`, `prompt_tokens`, `completion_tokens`, `generation_error`;
 - `scores.json`: accuracy per category, BFCL's summaries and Overall (`evaluate.scores`), counts, and
@@ -42,7 +44,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from funreason.calls import split_think
 from funreason.evaluate.bfcl import (
     CATEGORIES,
     BfclEntry,
@@ -51,7 +52,7 @@ from funreason.evaluate.bfcl import (
     load_category,
     resolve_categories,
 )
-from funreason.evaluate.checker import CheckResult, DecodeError, check_entry, decode
+from funreason.evaluate.checker import CheckResult, DecodeError, check_entry, decode, remove_reasoning
 from funreason.evaluate.report import compare, write_report
 from funreason.evaluate.responses import AnswerSet, response_files, result_category
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
@@ -210,11 +211,14 @@ def score_responses(
     data_dir: str | Path | None = None,
     meta: dict[str, Any] | None = None,
     plot: bool = True,
+    strip_reasoning: bool = False,
 ) -> EvalSummary:
     """Score one set of answers generated elsewhere, without generating: BFCL result files or our JSONL.
 
     `responses`: files or folders (every `*.json`/`*.jsonl` below) of `{"id", "result"}` lines, as
-    bfcl-eval's result files hold them. A text `result` is checked; any other (an FC-mode handler's
+    bfcl-eval's result files hold them. A text `result` is checked as given, as BFCL checks it (its
+    handlers removed any reasoning before writing it); `strip_reasoning` removes `<think>` reasoning
+    first, for result files written by a tool that leaves it in. Any other `result` (an FC-mode handler's
     list of calls) is an `unsupported_result` row, scored as wrong. A line that is not JSON, lacks
     `id`/`result`, repeats an id, names an entry BFCL does not have, or sits in a result file whose
     name (`BFCL_v4_<category>_result.json`) gives another category or one not scored here is
@@ -251,13 +255,14 @@ def score_responses(
         for key, (where, result) in answers.items():
             if key not in known:
                 rejects.add(where, f"unknown BFCL id {key!r}", {"id": key, "result": result})
-        rows = [_response_row(entry, answers[entry.id][1]) for entry in entries]
+        rows = [_response_row(entry, answers[entry.id][1], strip_reasoning) for entry in entries]
     _write_rows(out / RESULTS_JSONL, rows)
     config = {
         "benchmark": "bfcl",
         "responses": [str(path) for path in files],
         "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
         "data_dir": None if data_dir is None else str(data_dir),
+        "strip_reasoning": strip_reasoning,
     }
     run = describe_run(generator=None, config=config, seed=None, meta=meta, accelerator=False)
     unsupported = sum(row["error_type"] == UNSUPPORTED_RESULT for row in rows)
@@ -275,6 +280,7 @@ def score_answer_sets(
     *,
     data_dir: str | Path | None = None,
     plot: bool = True,
+    strip_reasoning: bool = False,
 ) -> list[EvalSummary]:
     """Score each answer set (`responses.answer_sets`) on its own, as `score_responses` scores one.
 
@@ -290,6 +296,7 @@ def score_answer_sets(
             data_dir=data_dir,
             meta={"answer_set": answer_set.name, **({"model": answer_set.name} if answer_set.model else {})},
             plot=plot,
+            strip_reasoning=strip_reasoning,
         )
         for answer_set in sets
     ]
@@ -311,21 +318,22 @@ def result_row(
     *,
     error: str | None = None,
     error_type: str = GENERATION_ERROR,
+    strip_reasoning: bool = True,
 ) -> dict[str, Any]:
     """The `results.jsonl` row of one answer: the output, its parts, BFCL's verdict.
 
+    `strip_reasoning`: remove the reasoning as BFCL's model handlers do before it checks the answer
+    (`checker.remove_reasoning`); off, the output is checked as given, as BFCL checks a result file.
     `error` (or `generation.error`) marks an answer that could not be produced: no check is run and
     the row is wrong with `error_type`.
     """
     error = error or (generation.error if generation is not None else None)
-    reasoning, answer = split_think(output)
-    if "<think>" in output and "</think>" not in output:
-        answer = output  # as check_entry reads it: the reasoning never ended, nothing to decode
+    reasoning, answer = remove_reasoning(output) if strip_reasoning else ("", output)
     if error is not None:
         check = CheckResult(False, error_type, [error])
     else:
         try:
-            check = check_entry(entry, output)
+            check = check_entry(entry, answer)
         except Exception as exc:  # one odd output must not end a long run; it is recorded instead
             logger.warning("%s: the checker failed: %s: %s", entry.id, type(exc).__name__, exc)
             check = CheckResult(False, CHECKER_ERROR, [f"{type(exc).__name__}: {exc}"])
@@ -357,9 +365,9 @@ def _decoded(entry: BfclEntry, answer: str) -> Any:
         return None
 
 
-def _response_row(entry: BfclEntry, result: Any) -> dict[str, Any]:
+def _response_row(entry: BfclEntry, result: Any, strip_reasoning: bool) -> dict[str, Any]:
     if isinstance(result, str):
-        return result_row(entry, result)
+        return result_row(entry, result, strip_reasoning=strip_reasoning)
     reason = f"result is a {type(result).__name__}, not text; only text (prompting-mode) results are scored"
     row = result_row(entry, "", error=reason, error_type=UNSUPPORTED_RESULT)
     row["output"] = json.dumps(result, ensure_ascii=False, default=str)
