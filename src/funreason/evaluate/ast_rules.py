@@ -46,11 +46,13 @@ Calls = list[dict[Any, dict[Any, Any]]]
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A verdict: `valid`, BFCL's `error_type` (empty when valid) and readable `errors`."""
+    """A verdict: `valid`, BFCL's `error_type` (empty when valid) and readable `errors`; `decoded`:
+    the calls the answer decoded to (None when it did not decode), when the checker decoded it."""
 
     valid: bool
     error_type: str = ""
     errors: list[Any] = field(default_factory=list)
+    decoded: Any = None
 
 
 PASS = CheckResult(True)

@@ -25,9 +25,10 @@ arithmetic over `decode_python`'s limits (`2**10**10`, where BFCL hangs) fail to
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from funreason.evaluate.ast_rules import PASS, Calls, CheckResult, match_calls
+from funreason.evaluate.ast_rules import Calls, CheckResult, match_calls
 from funreason.evaluate.bfcl import BfclEntry, category_language
 from funreason.evaluate.decode_java_js import decode_java, decode_javascript
 from funreason.evaluate.decode_python import PythonDecodeError, decode_python
@@ -111,24 +112,27 @@ def check_calls(entry: BfclEntry, calls: Calls, *, underscore_to_dot: bool = Fal
 def check_relevance(output: str, category: str) -> CheckResult:
     """BFCL's relevance rule on an answer: is there at least one call?"""
     try:  # relevance answers are always read as python
-        has_call, error = bool(decode_python(output)), ""
+        decoded, error = decode_python(output), ""
     except PythonDecodeError as exc:
-        has_call, error = False, str(exc)
+        decoded, error = None, str(exc)
+    has_call = bool(decoded)
     if "irrelevance" in category:
         if has_call:
             return CheckResult(
                 False,
                 "irrelevance_error:decoder_success",
                 ["Valid syntax. Successfully decode AST when it should not."],
+                decoded,
             )
-        return PASS
+        return CheckResult(True, decoded=decoded)
     if not has_call:
         return CheckResult(
             False,
             "relevance_error:decoder_failed",
             [f"Invalid syntax. Failed to decode AST when it should have. {error}"],
+            decoded,
         )
-    return PASS
+    return CheckResult(True, decoded=decoded)
 
 
 def check_entry(entry: BfclEntry, output: str, *, underscore_to_dot: bool = False) -> CheckResult:
@@ -144,4 +148,4 @@ def check_entry(entry: BfclEntry, output: str, *, underscore_to_dot: bool = Fals
         calls = decode(output, category_language(entry.category))
     except DecodeError as exc:
         return CheckResult(False, exc.error_type, [f"Invalid syntax. Failed to decode AST. {exc}"])
-    return check_calls(entry, calls, underscore_to_dot=underscore_to_dot)
+    return replace(check_calls(entry, calls, underscore_to_dot=underscore_to_dot), decoded=calls)

@@ -48,16 +48,15 @@ from funreason.evaluate.bfcl import (
     CATEGORIES,
     BfclEntry,
     bfcl_version,
-    category_language,
     load_category,
     resolve_categories,
 )
-from funreason.evaluate.checker import CheckResult, DecodeError, check_entry, decode, remove_reasoning
+from funreason.evaluate.checker import CheckResult, check_entry, remove_reasoning
 from funreason.evaluate.report import compare, write_report
 from funreason.evaluate.responses import AnswerSet, response_files, result_category
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
+from funreason.jsonl import Rejects, iter_json_objects
 from funreason.llm.base import Generation, Generator
-from funreason.records import Rejects, iter_json_objects
 from funreason.runinfo import run_info
 
 __all__ = [
@@ -343,7 +342,7 @@ def result_row(
         "output": output,
         "reasoning": reasoning,
         "answer": answer,
-        "decoded": None if error is not None else _decoded(entry, answer),
+        "decoded": check.decoded,
         "valid": check.valid,
         "error_type": check.error_type,
         "errors": check.errors,
@@ -352,17 +351,6 @@ def result_row(
         "completion_tokens": generation.completion_tokens if generation else None,
         "generation_error": error if error_type == GENERATION_ERROR else None,
     }
-
-
-def _decoded(entry: BfclEntry, answer: str) -> Any:
-    # Relevance answers are read as python whatever the category, as the checker reads them.
-    language = "python" if entry.is_relevance else category_language(entry.category)
-    try:
-        return decode(answer, language)
-    except DecodeError:
-        return None
-    except Exception:  # python decoding errors other than DecodeError: check_entry records them
-        return None
 
 
 def _response_row(entry: BfclEntry, result: Any, strip_reasoning: bool) -> dict[str, Any]:
