@@ -3,16 +3,18 @@
 Claim: scoring every single-turn category's answers (one answer per entry, bfcl-eval's result
 layout) takes `funreason evaluate --responses` under 5 s of wall time, cold start included.
 
-Answers: for each entry of the 13 single-turn categories, its possible answer rendered as calls in
-the category's language (the first accepted value per parameter, `checker_speed.answers`), a
-refusal for irrelevance and live_irrelevance, a call for live_relevance; written as bfcl-eval
-writes them, `result/<model>/<non_live|live>/BFCL_v4_<category>_result.json`. Answers that
-bfcl-eval's python decoder would evaluate (arithmetic, lambdas) are left out of both sides.
+Answers: one for each entry of the 13 single-turn categories (`checker_speed.answers`), every
+other one right: its possible answer rendered as calls in the category's language (the first
+accepted value per parameter; a refusal for irrelevance and live_irrelevance, a call for
+live_relevance), the others wrong (a corrupted call; a call where none is due; for python entries
+also shapes such as bare names and positional arguments); written as bfcl-eval writes them,
+`result/<model>/<non_live|live>/BFCL_v4_<category>_result.json`. Answers that would make
+bfcl-eval's python decoder evaluate anything but literal arithmetic are left out of both sides.
 
 Timed, each as a fresh process (wall time, best of `--rounds`, alternating):
 
 - funreason: `python -m funreason evaluate --responses result/ --out DIR` (reads, checks, writes
-  results.jsonl, scores.json/.md, prints the table, draws scores.png);
+  results.jsonl, scores.json/.md, prints the table; no scores.png, as scoring draws none by default);
 - bfcl-eval: what `bfcl evaluate --partial-eval` does per result file (`eval_runner.runner`):
   `load_file(sort_by_id=True)` then `evaluate_task` (its data loading, `ast_file_runner` /
   `relevance_file_runner` with a prompting model's handler, whose `decode_ast` is
@@ -49,9 +51,12 @@ def build_results(root: Path) -> tuple[Path, int, int]:
         folder = result / MODEL_DIR / group
         folder.mkdir(parents=True, exist_ok=True)
         rows = []
-        for entry in data.load_category(category):
-            right, refusal = answers(entry)  # for AST categories: the right answer, a corrupted one
-            text = refusal if "irrelevance" in category else right
+        for index, entry in enumerate(data.load_category(category)):
+            # Half right, half wrong, as a real result file: the right answer (a refusal for the
+            # irrelevance categories), else the first other shape (a corrupted call, or a call).
+            shapes = answers(entry)
+            right = shapes[-1] if "irrelevance" in category else shapes[0]
+            text = right if index % 2 == 0 else shapes[1]
             if (entry.is_relevance or entry.language == "python") and not is_safe_for_bfcl(text):
                 unsafe += 1
                 continue
@@ -142,14 +147,14 @@ def main() -> None:
     print(f"answers: {lines} lines in {len(mine)} result files, bfcl-eval's layout under {result}")
     print(f"  left out: {unsafe} answers bfcl-eval's python decoder would evaluate")
     print(f"funreason: {' '.join(ours[1:])}")
-    print("           (a fresh process: imports, reading, checking, results.jsonl, scores.json/.md, table, scores.png)")
+    print("           (a fresh process: imports, reading, checking, results.jsonl, scores.json/.md, the table)")
     print(f"bfcl-eval: {' '.join(theirs[1:])}  (BFCL_PROJECT_ROOT={env_root})")
     print("           (a fresh process: bfcl-eval's imports, load_file + evaluate_task per result file, score files;")
     print("            not its leaderboard CSV)")
     for name, values in times.items():
         runs = ", ".join(f"{v:.2f}" for v in values)
         print(f"{name:>10}: {min(values):6.2f} s wall (best of {options.rounds}: {runs})")
-    print(f"           funreason's table printed after {min(table_after):.2f} s (best; scores.png drawn after it)")
+    print(f"           funreason's table printed after {min(table_after):.2f} s (best)")
     print(f"     ratio: {min(times['bfcl-eval']) / min(times['funreason']):.2f}x (bfcl-eval time / funreason time)")
     print(f"load average (1 min) at each start: {', '.join(f'{x:.2f}' for x in loads)}; now {load_average()}")
     differ = {c: (mine.get(c), reference.get(c)) for c in sorted(set(mine) | set(reference)) if mine.get(c) != reference.get(c)}

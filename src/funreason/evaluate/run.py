@@ -33,12 +33,13 @@ error text as "no call" and pass it).
 from __future__ import annotations
 
 import asyncio
-import functools
+import gc
 import json
 import logging
 import os
 import random
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -211,6 +212,7 @@ def score_responses(
     meta: dict[str, Any] | None = None,
     plot: bool = True,
     strip_reasoning: bool = False,
+    catalogue: dict[str, list[BfclEntry]] | None = None,
 ) -> EvalSummary:
     """Score one set of answers generated elsewhere, without generating: BFCL result files or our JSONL.
 
@@ -223,6 +225,7 @@ def score_responses(
     name (`BFCL_v4_<category>_result.json`) gives another category or one not scored here is
     refused with its file and line (`rejects.jsonl`), not scored. Each category is scored over the
     entries it has answers for. `plot`: draw `scores.png` too (False: leave it to `report.plot_run`, after printing).
+    `catalogue`: BFCL entries by category, filled as categories are read (several sets share one read).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -247,9 +250,10 @@ def score_responses(
                 else:
                     answers[str(obj["id"])] = (where, obj["result"])
         needed = {_category_of(key) for key in answers} & set(CATEGORIES)
-        entries = [
-            e for c in CATEGORIES if c in needed for e in _cached_category(c, data_dir) if e.id in answers
-        ]
+        catalogue = {} if catalogue is None else catalogue
+        for category in needed - catalogue.keys():
+            catalogue[category] = load_category(category, data_dir)
+        entries = [e for c in CATEGORIES if c in needed for e in catalogue[c] if e.id in answers]
         known = {entry.id for entry in entries}
         for key, (where, result) in answers.items():
             if key not in known:
@@ -287,24 +291,20 @@ def score_answer_sets(
     may be answered once in every set. A set's name is recorded as `answer_set` in `scores.json`
     (and as `model` for a model folder of bfcl-eval's layout). BFCL's data is read once for all.
     """
-    out = Path(out_dir)
-    return [
-        score_responses(
-            answer_set.files,
-            out if len(sets) == 1 else out / answer_set.name,
-            data_dir=data_dir,
-            meta={"answer_set": answer_set.name, **({"model": answer_set.name} if answer_set.model else {})},
-            plot=plot,
-            strip_reasoning=strip_reasoning,
-        )
-        for answer_set in sets
-    ]
-
-
-@functools.cache
-def _cached_category(category: str, data_dir: str | Path | None) -> list[BfclEntry]:
-    # Several answer sets in one process check against the same entries: read each file once.
-    return load_category(category, data_dir)
+    out, catalogue = Path(out_dir), {}
+    with _paused_gc():
+        return [
+            score_responses(
+                answer_set.files,
+                out if len(sets) == 1 else out / answer_set.name,
+                data_dir=data_dir,
+                meta={"answer_set": answer_set.name, **({"model": answer_set.name} if answer_set.model else {})},
+                plot=plot,
+                strip_reasoning=strip_reasoning,
+                catalogue=catalogue,
+            )
+            for answer_set in sets
+        ]
 
 
 # --- rows -----------------------------------------------------------------------------------------
@@ -457,6 +457,20 @@ def _claim_folder(out: Path, claim: dict[str, Any]) -> None:
                 f"or delete {out / RESULTS_JSONL} to start over"
             )
     path.write_text(json.dumps(claim, indent=2) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside the block: BFCL's data and the rows are millions of small
+    objects without cycles, which the collector would walk again and again as they are created (a
+    third of a scoring run's time) with nothing to free; reference counting still frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _category_of(entry_id: str) -> str:
