@@ -365,9 +365,11 @@ def test_scoring_imports_no_torch_and_builds_no_prompt(entries, tmp_path):
         "import sys\n"
         "from funreason.cli import app\n"
         "from funreason.evaluate import run\n"
+        "loaded, read = [], run.load_category\n"
+        "def spy(category, data_dir=None):\n    found = read(category, data_dir)\n    loaded.extend(found)\n    return found\n"
+        "run.load_category = spy\n"
         f"args = ['evaluate', '--responses', {str(responses)!r}, '--out', {str(tmp_path / 'out')!r}]\n"
         "try:\n    app(args)\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "loaded = [e for c in run.CATEGORIES for e in run._cached_category(c, None)]\n"
         "print('HEAVY', sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
         "print('PROMPTS', sum('messages' in vars(e) or 'functions' in vars(e) for e in loaded), len(loaded))\n"
     )
