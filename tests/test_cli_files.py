@@ -42,6 +42,7 @@ def data(tmp_path):
         "cot default rejects is the input",
         "refine input inside its own output folder",
         "train input is its rejects file",
+        "evaluate --responses is the rejects file of its own output folder",
     ],
 )
 def test_an_output_that_is_the_input_is_refused_and_the_input_is_untouched(tmp_path, data, case):
@@ -63,9 +64,12 @@ def test_an_output_that_is_the_input_is_refused_and_the_input_is_untouched(tmp_p
     elif case == "refine input inside its own output folder":
         source = data("o/rejects.jsonl")
         args = ["refine", source, "--out", tmp_path / "o"]
-    else:
+    elif case == "train input is its rejects file":
         source = data("o/rejects.jsonl")
         args = ["train", "--data", source, "--output", tmp_path / "o", "--model", "no-such-model-is-loaded"]
+    else:
+        source = data("o/rejects.jsonl")
+        args = ["evaluate", "--responses", source, "--out", tmp_path / "o"]
     before = digest(source)
     result = invoke(*args)
     assert result.exit_code == 2, result.output

@@ -56,7 +56,7 @@ from funreason.evaluate.checker import CheckResult, check_entry, remove_reasonin
 from funreason.evaluate.report import compare, write_report
 from funreason.evaluate.responses import AnswerSet, response_files, result_category
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
-from funreason.jsonl import Rejects, iter_json_objects
+from funreason.jsonl import Rejects, iter_json_objects, refuse_overwrite
 from funreason.llm.base import Generation, Generator
 from funreason.runinfo import run_info
 
@@ -228,10 +228,12 @@ def score_responses(
     `catalogue`: BFCL entries by category, filled as categories are read (several sets share one read).
     """
     out = Path(out_dir)
+    files = response_files([responses] if isinstance(responses, str | Path) else responses)
+    written = (RESULTS_JSONL, REJECTS_JSONL, RUN_JSON, "scores.json", "scores.md", "scores.png")
+    refuse_overwrite(files, **{name.replace(".", "_"): out / name for name in written})
     out.mkdir(parents=True, exist_ok=True)
     _claim_folder(out, {"generator": None, "max_tokens": None})
     (out / REJECTS_JSONL).unlink(missing_ok=True)
-    files = response_files([responses] if isinstance(responses, str | Path) else responses)
     answers: dict[str, tuple[str, Any]] = {}
     with Rejects(out / REJECTS_JSONL) as rejects:
         for path in files:
