@@ -12,16 +12,23 @@ cut short. Verdict and error_type must agree.
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from funreason.evaluate.multi_turn import MULTI_TURN, MultiTurnEntry, load_multi_turn
-from funreason.evaluate.multi_turn_checker import check_multi_turn, new_executor
+from funreason.evaluate.multi_turn_checker import check_multi_turn
 from funreason.evaluate.multi_turn_exec import parse_call
+
+_spec = importlib.util.spec_from_file_location(
+    "_multi_turn_truth", Path(__file__).with_name("_multi_turn_truth.py")
+)
+_truth = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_truth)
+truth_turns = _truth.truth_turns
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("bfcl_eval") is None, reason="needs bfcl-eval (pip install --no-deps bfcl-eval)"
@@ -76,25 +83,6 @@ def bfcl_verdict(entry: MultiTurnEntry, result: Result) -> tuple[bool, str]:
     return verdict["valid"], verdict.get("error_type", "")
 
 
-def keyword_call(text: str, methods: dict[str, Any]) -> str:
-    """A ground-truth call with its positional arguments named, as a model must write it."""
-    name, args, kwargs = parse_call(text)
-    arguments = inspect.signature(methods[name]).bind(*args, **kwargs).arguments
-    return f"{name}({', '.join(f'{key}={value!r}' for key, value in arguments.items())})"
-
-
-def _methods(entry: MultiTurnEntry) -> dict[str, Any]:
-    methods: dict[str, Any] = {}
-    for instance in new_executor(entry).instances.values():
-        methods.update(inspect.getmembers(instance, predicate=inspect.ismethod))
-    return methods
-
-
-def _truth_turns(entry: MultiTurnEntry) -> list[list[str]]:
-    methods = _methods(entry)
-    return [[keyword_call(text, methods) for text in turn] for turn in entry.ground_truth]
-
-
 def _steps(turns: list[list[str]]) -> Result:
     # One step per call; a turn without calls is the model saying it cannot help.
     return [[f"[{call}]" for call in turn] or ["I cannot do that with these functions."] for turn in turns]
@@ -122,7 +110,7 @@ def _wrong_value(value: Any) -> Any:
 
 def variants(entry: MultiTurnEntry) -> dict[str, Result]:
     """Trajectories for `entry`, by name."""
-    turns = _truth_turns(entry)
+    turns = truth_turns(entry)
     out = {
         "truth": _steps(turns),
         "truth_one_step": [[f"[{', '.join(turn)}]"] if turn else [] for turn in turns],

@@ -10,8 +10,11 @@ The pieces, in the order an evaluation uses them:
   them with BFCL's rules (`ast_rules`, `java_js_types`) or its relevance rule, returning a
   `CheckResult` with BFCL's error_type; tests hold it to the official checker's verdict on every
   entry;
+- `multi_turn`, `multi_turn_exec`, `multi_turn_checker`, `multi_turn_run`: the multi-turn
+  categories: data, an executor that dispatches calls to BFCL's simulated APIs (nothing evaluated),
+  BFCL's multi-turn checker, and the turn-by-turn generation loop;
 - `scores`: accuracy per category and BFCL's summaries (Non-Live AST, Live, Irrelevance,
-  Relevance) plus the paper's Overall.
+  Relevance, Multi-Turn) plus the paper's Overall.
 
 Typical use::
 

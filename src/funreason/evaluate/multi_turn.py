@@ -14,18 +14,20 @@ do we. Nothing of bfcl-eval is imported here.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from funreason.evaluate.bfcl import _read_jsonl, bfcl_data_dir, build_messages, category_file, language_hints
-
-MULTI_TURN = (
-    "multi_turn_base",
-    "multi_turn_miss_func",
-    "multi_turn_miss_param",
-    "multi_turn_long_context",
+from funreason.evaluate.bfcl import (
+    MULTI_TURN,
+    _read_jsonl,
+    bfcl_data_dir,
+    build_messages,
+    category_file,
+    language_hints,
 )
+
 # bfcl-eval constants/default_prompts.py.
 MAXIMUM_STEP_LIMIT = 20
 ADDITIONAL_FUNCTION_PROMPT = (
@@ -123,3 +125,27 @@ def load_multi_turn(category: str, data_dir: str | Path | None = None) -> list[M
         _entry(row, answer["ground_truth"], category, folder)
         for row, answer in zip(rows, answers, strict=True)
     ]
+
+
+def select_multi_turn(
+    categories: Iterable[str],
+    limit: int | None = None,
+    data_dir: str | Path | None = None,
+    ids: Collection[str] | None = None,
+) -> list[MultiTurnEntry]:
+    """Entries of multi-turn categories in BFCL order; `ids`: only the multi-turn ids among them
+    (each must exist); `limit`: then the first N of each category."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    categories = list(categories)
+    wanted = None if ids is None else {key for key in ids if key.rsplit("_", 1)[0] in MULTI_TURN}
+    entries: list[MultiTurnEntry] = []
+    for category in categories:
+        found = load_multi_turn(category, data_dir)
+        if wanted is not None:
+            found = [entry for entry in found if entry.id in wanted]
+        entries.extend(found[:limit])
+    unknown = sorted((wanted or set()) - {entry.id for entry in entries})
+    if unknown:
+        raise ValueError(f"{len(unknown)} entry ids are not in BFCL {', '.join(categories)}: {unknown[:5]}")
+    return entries

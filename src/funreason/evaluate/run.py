@@ -9,6 +9,9 @@ Both write into `out_dir`:
   `reasoning` (inside `<think>`), `answer` (the text the calls are decoded from), `decoded` (BFCL's
   `[{name: {param: value}}]`, null when it does not decode), `valid`, `error_type`, `errors`,
   `finish_reason`, `prompt_tokens`, `completion_tokens`, `generation_error`;
+  multi-turn entries (`multi_turn_run`) have their own row: `id`, `category`, `result` (per turn,
+  per step, the answer: BFCL's result shape), `outputs` (the raw texts), `decoded`, `execution`,
+  `valid`, `error_type`, `errors`, `force_quit`, token counts, `generation_error`;
 - `scores.json`: accuracy per category, BFCL's summaries and Overall (`evaluate.scores`), counts, and
   under `run` how the scores were made (`runinfo.run_info`: funreason version, git commit, date,
   library versions, hardware, config; plus bfcl-eval version, generator, model and adapter from
@@ -42,6 +45,7 @@ from typing import Any
 from funreason.calls import split_think
 from funreason.evaluate.bfcl import (
     CATEGORIES,
+    MULTI_TURN,
     BfclEntry,
     bfcl_version,
     category_language,
@@ -49,6 +53,8 @@ from funreason.evaluate.bfcl import (
     resolve_categories,
 )
 from funreason.evaluate.checker import CheckResult, DecodeError, check_entry, decode
+from funreason.evaluate.multi_turn import MAXIMUM_STEP_LIMIT, select_multi_turn
+from funreason.evaluate.multi_turn_run import feedback_for, generate_multi_turn
 from funreason.evaluate.report import compare, write_report
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
 from funreason.llm.base import Generation, Generator
@@ -137,10 +143,14 @@ def evaluate_bfcl(
         raise ValueError(f"max_tokens and chunk_size must be at least 1, got {max_tokens}, {chunk_size}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    entries = select_entries(categories, limit, data_dir, ids)
+    names = resolve_categories(categories)
+    single = [name for name in names if name not in MULTI_TURN]
+    single_ids = None if ids is None else [key for key in ids if _category_of(key) not in MULTI_TURN]
+    entries = select_entries(single, limit, data_dir, single_ids) if single else []
+    conversations = select_multi_turn([name for name in names if name in MULTI_TURN], limit, data_dir, ids)
     config = {
         "benchmark": "bfcl",
-        "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
+        "categories": [name for name in names if name in {e.category for e in [*entries, *conversations]}],
         "limit": limit,
         "ids": None if ids is None else len(entries),
         "max_tokens": max_tokens,
@@ -149,8 +159,10 @@ def evaluate_bfcl(
         "data_dir": None if data_dir is None else str(data_dir),
         "chunk_size": chunk_size,
     }
+    if conversations:
+        config["multi_turn"] = {"feedback": feedback_for(generator), "step_limit": MAXIMUM_STEP_LIMIT}
     _claim_folder(out, {"generator": generator.name, "max_tokens": max_tokens})
-    wanted = {entry.id for entry in entries}
+    wanted = {entry.id for entry in [*entries, *conversations]}
     previous = _read_rows(out / RESULTS_JSONL)
     done = {key: row for key, row in previous.items() if key in wanted}
     others = [row for key, row in previous.items() if key not in wanted]
@@ -168,9 +180,19 @@ def evaluate_bfcl(
     new_rows = asyncio.run(
         _generate_rows(generator, pending, out / RESULTS_JSONL, max_tokens, chunk_size, progress)
     )
+    new_rows += asyncio.run(
+        generate_multi_turn(
+            generator,
+            [entry for entry in conversations if entry.id not in done],
+            out / RESULTS_JSONL,
+            max_tokens=max_tokens,
+            concurrency=chunk_size,
+            feedback=feedback_for(generator),
+        )
+    )
     finished = datetime.now(timezone.utc)
     rows = {**done, **{row["id"]: row for row in new_rows}}
-    ordered = [rows[entry.id] for entry in entries]
+    ordered = [rows[entry.id] for entry in [*entries, *conversations]]
     _write_rows(out / RESULTS_JSONL, [*ordered, *others])
 
     run = describe_run(generator=generator, config=config, seed=seed, meta=meta)
