@@ -16,7 +16,7 @@ import pytest
 
 from funreason.evaluate.multi_turn import MAXIMUM_STEP_LIMIT, MULTI_TURN, MultiTurnEntry, load_multi_turn
 from funreason.evaluate.multi_turn_run import Conversation, multi_turn_row
-from funreason.evaluate.run import evaluate_bfcl
+from funreason.evaluate.run import evaluate_bfcl, score_responses
 from funreason.llm.base import Generation
 
 _spec = importlib.util.spec_from_file_location(
@@ -209,3 +209,19 @@ def test_cli_end_to_end_with_smollm2(tmp_path: Path) -> None:
         "reused" in result.stdout.lower()
         or json.loads((tmp_path / "scores.json").read_text())["counts"]["reused"] == 5
     )
+
+
+def test_bfcl_multi_turn_result_files_are_scored(tmp_path: Path, entries: list[MultiTurnEntry]) -> None:
+    truth = [[f"[{', '.join(turn)}]"] if turn else ["Done."] for turn in _truth.truth_turns(entries[0])]
+    lines = [
+        {"id": entries[0].id, "result": truth},
+        {"id": entries[1].id, "result": [["[pwd()]"]]},  # cut short
+        {"id": entries[2].id, "result": "not a list"},
+    ]
+    responses = tmp_path / "BFCL_v4_multi_turn_base_result.json"
+    responses.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    summary = score_responses(responses, tmp_path / "scores")
+    assert summary.scores["multi_turn_base"].correct == 1 and summary.scores["multi_turn_base"].total == 3
+    rows = {row["id"]: row for row in map(json.loads, (tmp_path / "scores" / "results.jsonl").open())}
+    assert rows[entries[1].id]["error_type"] == "multi_turn:force_terminated"
+    assert rows[entries[2].id]["error_type"] == "multi_turn:inference_error"

@@ -53,8 +53,8 @@ from funreason.evaluate.bfcl import (
     resolve_categories,
 )
 from funreason.evaluate.checker import CheckResult, DecodeError, check_entry, decode
-from funreason.evaluate.multi_turn import MAXIMUM_STEP_LIMIT, select_multi_turn
-from funreason.evaluate.multi_turn_run import feedback_for, generate_multi_turn
+from funreason.evaluate.multi_turn import MAXIMUM_STEP_LIMIT, load_multi_turn, select_multi_turn
+from funreason.evaluate.multi_turn_run import feedback_for, generate_multi_turn, multi_turn_row
 from funreason.evaluate.report import compare, write_report
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
 from funreason.llm.base import Generation, Generator
@@ -223,7 +223,8 @@ def score_responses(
 
     `responses`: files or folders (every `*.json`/`*.jsonl` below) of `{"id", "result"}` lines, as
     bfcl-eval's result files hold them. A text `result` is checked; any other (an FC-mode handler's
-    list of calls) is an `unsupported_result` row, scored as wrong. A line that is not JSON, lacks
+    list of calls) is an `unsupported_result` row, scored as wrong. A multi-turn entry's `result`
+    (per turn, per step, the answer text) is judged by `multi_turn_checker`. A line that is not JSON, lacks
     `id`/`result`, repeats an id or names an entry BFCL does not have is refused with its file and
     line (`rejects.jsonl`), not scored. Each category is scored over the entries it has answers for.
     """
@@ -248,16 +249,21 @@ def score_responses(
         entries = [
             e for c in CATEGORIES if c in needed for e in load_category(c, data_dir) if e.id in answers
         ]
-        known = {entry.id for entry in entries}
+        multi = {_category_of(key) for key in answers} & set(MULTI_TURN)
+        conversations = [
+            e for c in MULTI_TURN if c in multi for e in load_multi_turn(c, data_dir) if e.id in answers
+        ]
+        known = {entry.id for entry in [*entries, *conversations]}
         for key, (where, result) in answers.items():
             if key not in known:
                 rejects.add(where, f"unknown BFCL id {key!r}", {"id": key, "result": result})
         rows = [_response_row(entry, answers[entry.id][1]) for entry in entries]
+        rows += [multi_turn_row(entry, answers[entry.id][1]) for entry in conversations]
     _write_rows(out / RESULTS_JSONL, rows)
     config = {
         "benchmark": "bfcl",
         "responses": [str(path) for path in files],
-        "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
+        "categories": sorted({row["category"] for row in rows}, key=(CATEGORIES + MULTI_TURN).index),
         "data_dir": None if data_dir is None else str(data_dir),
     }
     run = describe_run(generator=None, config=config, seed=None, meta=meta)
