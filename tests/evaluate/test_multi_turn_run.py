@@ -191,24 +191,22 @@ def test_single_and_multi_turn_mix(tmp_path: Path, entries: list[MultiTurnEntry]
 
 @pytest.mark.slow
 def test_cli_end_to_end_with_smollm2(tmp_path: Path) -> None:
+    # One entry: its four prompts of ~8k tokens took 5.5 min on 2 shared CPU cores (SmolLM2-135M).
     command = [
         sys.executable, "-m", "funreason", "evaluate", "--model", "smollm2-135m", "--categories",
-        "multi_turn_base", "--limit", "5", "--out", str(tmp_path), "--max-tokens", "32",
+        "multi_turn_base", "--limit", "1", "--out", str(tmp_path), "--max-tokens", "16",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     started = time.monotonic()
-    subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=600)
-    print(f"multi_turn_base --limit 5 on SmolLM2-135M: {time.monotonic() - started:.1f} s")
+    subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=1800)
+    print(f"multi_turn_base --limit 1 on SmolLM2-135M: {time.monotonic() - started:.1f} s")
     doc = json.loads((tmp_path / "scores.json").read_text())
-    assert doc["categories"]["multi_turn_base"]["total"] == 5
-    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert len(rows) == 5 and all(len(row["result"]) >= 1 for row in rows)
+    assert doc["categories"]["multi_turn_base"]["total"] == 1 and doc["counts"]["generation_errors"] == 0
+    (row,) = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(row["result"]) == 4 and row["prompt_tokens"] > 4 * 7000
 
-    result = subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=600)
-    assert (
-        "reused" in result.stdout.lower()
-        or json.loads((tmp_path / "scores.json").read_text())["counts"]["reused"] == 5
-    )
+    subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=600)
+    assert json.loads((tmp_path / "scores.json").read_text())["counts"]["reused"] == 1
 
 
 def test_bfcl_multi_turn_result_files_are_scored(tmp_path: Path, entries: list[MultiTurnEntry]) -> None:
@@ -225,3 +223,33 @@ def test_bfcl_multi_turn_result_files_are_scored(tmp_path: Path, entries: list[M
     rows = {row["id"]: row for row in map(json.loads, (tmp_path / "scores" / "results.jsonl").open())}
     assert rows[entries[1].id]["error_type"] == "multi_turn:force_terminated"
     assert rows[entries[2].id]["error_type"] == "multi_turn:inference_error"
+
+
+def test_a_tiny_local_model_runs_and_resumes(tmp_path: Path, tiny_model_dir: Path) -> None:
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    from funreason.llm.local import LocalGenerator
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=65536,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
+    )  # fmt: skip
+    generator = LocalGenerator(Qwen2ForCausalLM(config).eval(), tokenizer, batch_size=4)
+    first = evaluate_bfcl(
+        generator, tmp_path, categories=["multi_turn_base"], limit=1, max_tokens=4, progress=False
+    )
+    assert first.generated == 1 and first.failed == 0
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert all(
+        len(row["result"]) == len(entry.turns)
+        for row, entry in zip(rows, load_multi_turn("multi_turn_base"), strict=False)
+    )
+    assert all(row["prompt_tokens"] > 0 for row in rows)
+    again = evaluate_bfcl(
+        generator, tmp_path, categories=["multi_turn_base"], limit=1, max_tokens=4, progress=False
+    )
+    assert again.reused == 1 and again.generated == 0
