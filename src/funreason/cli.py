@@ -392,7 +392,7 @@ def evaluate(
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
-    categories: Annotated[str, typer.Option(help="BFCL categories or groups (non_live, live, all), comma-separated.")] = "non_live,live",
+    categories: Annotated[str, typer.Option(help="BFCL categories or groups (non_live, live, all, multi_turn), comma-separated.")] = "non_live,live",
     limit: Annotated[int | None, typer.Option(min=1, help="First N entries of each category (or HumanEval problems).")] = None,
     max_tokens: Annotated[int, typer.Option(min=1, help="Longest answer generated.")] = 1024,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batch of local generation.")] = 16,

@@ -62,3 +62,27 @@ def test_missing_parts_give_none():
     assert got["non_live_simple"] is None and got["non_live_ast"] is None and got["overall"] is None
     assert got["live"] is not None
     assert summarize({})["relevance"] is None
+
+
+MULTI = scores(
+    multi_turn_base=(100, 200),  # 0.5
+    multi_turn_miss_func=(50, 200),  # 0.25
+    multi_turn_miss_param=(40, 100),  # 0.4 (a partial run: unweighted all the same)
+    multi_turn_long_context=(30, 200),  # 0.15
+)
+
+
+def test_multi_turn_is_the_unweighted_mean_and_bfcl_overall_weighs_it_30():
+    got = summarize({**FULL, **MULTI})
+    assert got["multi_turn"] == pytest.approx((0.5 + 0.25 + 0.4 + 0.15) / 4)
+    expected = (10 * got["non_live_ast"] + 10 * got["live"] + 10 * got["irrelevance"] + 30 * got["multi_turn"]) / 60
+    assert got["bfcl_overall"] == pytest.approx(expected)
+    assert got["overall"] == summarize(FULL)["overall"]  # the paper's Overall ignores multi-turn
+
+
+def test_multi_turn_summaries_need_every_part():
+    assert summarize(FULL)["multi_turn"] is None and summarize(FULL)["bfcl_overall"] is None
+    only_multi = summarize(MULTI)
+    assert only_multi["multi_turn"] is not None and only_multi["bfcl_overall"] is None
+    partial = {k: v for k, v in MULTI.items() if k != "multi_turn_base"}
+    assert summarize({**FULL, **partial})["multi_turn"] is None

@@ -11,8 +11,11 @@ The pieces, in the order an evaluation uses them:
   tree-sitter, `decode_java_js`) and judges them with BFCL's rules (`ast_rules`, `java_js_types`) or
   its relevance rule, returning a `CheckResult` with BFCL's error_type; tests hold it to the
   official checker's verdict on every entry;
+- `multi_turn`, `multi_turn_exec`, `multi_turn_checker`, `multi_turn_run`: the multi-turn
+  categories: data, an executor that dispatches calls to BFCL's simulated APIs (nothing evaluated),
+  BFCL's multi-turn checker, and the turn-by-turn generation loop;
 - `scores`: accuracy per category and BFCL's summaries (Non-Live AST, Live, Irrelevance,
-  Relevance) plus the paper's Overall;
+  Relevance, Multi-Turn) plus the paper's Overall;
 - `responses` and `run`: answers generated elsewhere (bfcl-eval's `result/<model>/...` folders, our
   JSONL) split into answer sets and scored each on its own; `run` also generates and scores;
 - `report`: `scores.md`, `scores.png`, and the comparison of runs.

@@ -44,7 +44,19 @@ LIVE = (
     "live_relevance",
 )
 CATEGORIES = NON_LIVE + LIVE
-GROUPS: dict[str, tuple[str, ...]] = {"non_live": NON_LIVE, "live": LIVE, "all": CATEGORIES}
+# Multi-turn conversations (evaluate.multi_turn); "all" stays single-turn, they take far longer.
+MULTI_TURN = (
+    "multi_turn_base",
+    "multi_turn_miss_func",
+    "multi_turn_miss_param",
+    "multi_turn_long_context",
+)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "non_live": NON_LIVE,
+    "live": LIVE,
+    "all": CATEGORIES,
+    "multi_turn": MULTI_TURN,
+}
 # Judged on whether a call was made at all; they have no possible answer.
 RELEVANCE_CATEGORIES = ("irrelevance", "live_irrelevance", "live_relevance")
 
@@ -124,17 +136,17 @@ def category_language(category: str) -> Language:
 
 
 def resolve_categories(names: str | Iterable[str]) -> list[str]:
-    """Expand group names ("non_live", "live", "all") and check category names, keeping order."""
+    """Expand group names ("non_live", "live", "all", "multi_turn") and check category names, keeping order."""
     names = [names] if isinstance(names, str) else list(names)
     out: list[str] = []
     for name in names:
         if name in GROUPS:
             members = GROUPS[name]
-        elif name in CATEGORIES:
+        elif name in CATEGORIES or name in MULTI_TURN:
             members = (name,)
         else:
             raise ValueError(
-                f"unknown BFCL category {name!r}; use one of {', '.join(GROUPS)} or {', '.join(CATEGORIES)}"
+                f"unknown BFCL category {name!r}; use one of {', '.join(GROUPS)} or {', '.join(CATEGORIES + MULTI_TURN)}"
             )
         out.extend(member for member in members if member not in out)
     return out

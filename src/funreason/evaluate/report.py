@@ -24,6 +24,8 @@ SUMMARY_LABELS = {
     "irrelevance": "Irrelevance",
     "relevance": "Relevance",
     "overall": "Overall",
+    "multi_turn": "Multi-Turn",
+    "bfcl_overall": "BFCL Overall (no Agentic)",
 }
 
 
@@ -61,7 +63,10 @@ def scores_markdown(doc: dict[str, Any]) -> str:
     lines += [f"| {key} | {value} |" for key, value in about if value is not None]
     lines += ["", "## Summary (accuracy %)", "", "| score | accuracy |", "|---|---:|"]
     lines += [f"| {SUMMARY_LABELS[key]} | {percent(doc['summary'].get(key))} |" for key in SUMMARY_KEYS]
-    lines += ["", "n/a: not every category the score needs was run. Overall = (Non-Live AST + Live) / 2."]
+    lines += ["", (
+        "n/a: not every category the score needs was run. Overall = (Non-Live AST + Live) / 2. "
+        "BFCL Overall (no Agentic) = (10 Non-Live AST + 10 Live + 10 Irrelevance + 30 Multi-Turn) / 60."
+    )]
     lines += ["", "## Categories", "", "| category | correct | total | accuracy % |", "|---|---:|---:|---:|"]
     for name, score in doc["categories"].items():
         lines.append(f"| {name} | {score['correct']} | {score['total']} | {percent(score['accuracy'])} |")

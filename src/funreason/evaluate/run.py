@@ -13,6 +13,9 @@ nor transformers. Both write into `out_dir`:
   `score_responses`, the result text as given unless `strip_reasoning`), `decoded` (BFCL's
   `[{name: {param: value}}]`, null when it does not decode), `valid`, `error_type`, `errors`,
   `finish_reason`, `prompt_tokens`, `completion_tokens`, `generation_error`;
+  multi-turn entries (`multi_turn_run`) have their own row: `id`, `category`, `result` (per turn,
+  per step, the answer: BFCL's result shape), `outputs` (the raw texts), `decoded`, `execution`,
+  `valid`, `error_type`, `errors`, `force_quit`, token counts, `generation_error`;
 - `scores.json`: accuracy per category, BFCL's summaries and Overall (`evaluate.scores`), counts, and
   under `run` how the scores were made (`runinfo.run_info`: funreason version, git commit, date,
   library versions, hardware, config; plus bfcl-eval version, generator, model and adapter from
@@ -47,12 +50,15 @@ from typing import Any
 
 from funreason.evaluate.bfcl import (
     CATEGORIES,
+    MULTI_TURN,
     BfclEntry,
     bfcl_version,
     load_category,
     resolve_categories,
 )
 from funreason.evaluate.checker import CheckResult, check_entry, remove_reasoning
+from funreason.evaluate.multi_turn import MAXIMUM_STEP_LIMIT, load_multi_turn, select_multi_turn
+from funreason.evaluate.multi_turn_run import feedback_for, generate_multi_turn, multi_turn_row
 from funreason.evaluate.report import compare, write_report
 from funreason.evaluate.responses import AnswerSet, response_files, result_category
 from funreason.evaluate.scores import CategoryScore, category_scores, summarize
@@ -151,10 +157,14 @@ def evaluate_bfcl(
         raise ValueError(f"max_tokens and chunk_size must be at least 1, got {max_tokens}, {chunk_size}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    entries = select_entries(categories, limit, data_dir, ids)
+    names = resolve_categories(categories)
+    single = [name for name in names if name not in MULTI_TURN]
+    single_ids = None if ids is None else [key for key in ids if _category_of(key) not in MULTI_TURN]
+    entries = select_entries(single, limit, data_dir, single_ids) if single else []
+    conversations = select_multi_turn([name for name in names if name in MULTI_TURN], limit, data_dir, ids)
     config = {
         "benchmark": "bfcl",
-        "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
+        "categories": [name for name in names if name in {e.category for e in [*entries, *conversations]}],
         "limit": limit,
         "ids": None if ids is None else len(entries),
         "max_tokens": max_tokens,
@@ -163,8 +173,10 @@ def evaluate_bfcl(
         "data_dir": None if data_dir is None else str(data_dir),
         "chunk_size": chunk_size,
     }
+    if conversations:
+        config["multi_turn"] = {"feedback": feedback_for(generator), "step_limit": MAXIMUM_STEP_LIMIT}
     _claim_folder(out, {"generator": generator.name, "max_tokens": max_tokens})
-    wanted = {entry.id for entry in entries}
+    wanted = {entry.id for entry in [*entries, *conversations]}
     previous = _read_rows(out / RESULTS_JSONL)
     done = {key: row for key, row in previous.items() if key in wanted}
     others = [row for key, row in previous.items() if key not in wanted]
@@ -182,9 +194,19 @@ def evaluate_bfcl(
     new_rows = asyncio.run(
         _generate_rows(generator, pending, out / RESULTS_JSONL, max_tokens, chunk_size, progress)
     )
+    new_rows += asyncio.run(
+        generate_multi_turn(
+            generator,
+            [entry for entry in conversations if entry.id not in done],
+            out / RESULTS_JSONL,
+            max_tokens=max_tokens,
+            concurrency=chunk_size,
+            feedback=feedback_for(generator),
+        )
+    )
     finished = datetime.now(timezone.utc)
     rows = {**done, **{row["id"]: row for row in new_rows}}
-    ordered = [rows[entry.id] for entry in entries]
+    ordered = [rows[entry.id] for entry in [*entries, *conversations]]
     _write_rows(out / RESULTS_JSONL, [*ordered, *others])
 
     run = describe_run(generator=generator, config=config, seed=seed, meta=meta)
@@ -220,7 +242,8 @@ def score_responses(
     bfcl-eval's result files hold them. A text `result` is checked as given, as BFCL checks it (its
     handlers removed any reasoning before writing it); `strip_reasoning` removes `<think>` reasoning
     first, for result files written by a tool that leaves it in. Any other `result` (an FC-mode handler's
-    list of calls) is an `unsupported_result` row, scored as wrong. A line that is not JSON, lacks
+    list of calls) is an `unsupported_result` row, scored as wrong. A multi-turn entry's `result`
+    (per turn, per step, the answer text) is judged by `multi_turn_checker`. A line that is not JSON, lacks
     `id`/`result`, repeats an id, names an entry BFCL does not have, or sits in a result file whose
     name (`BFCL_v4_<category>_result.json`) gives another category or one not scored here is
     refused with its file and line (`rejects.jsonl`), not scored. Each category is scored over the
@@ -241,7 +264,7 @@ def score_responses(
             for where, obj in iter_json_objects(path, rejects):
                 if not isinstance(obj, dict) or "id" not in obj or "result" not in obj:
                     rejects.add(where, 'expected an object with "id" and "result"', obj)
-                elif named is not None and named not in CATEGORIES:
+                elif named is not None and named not in (*CATEGORIES, *MULTI_TURN):
                     rejects.add(where, f"BFCL category {named!r} (the file name's) is not scored by funreason", obj)
                 elif named is not None and _category_of(str(obj["id"])) != named:
                     rejects.add(where, f"id {obj['id']!r} is not a {named} entry, as the file name says", obj)
@@ -256,16 +279,24 @@ def score_responses(
         for category in needed - catalogue.keys():
             catalogue[category] = load_category(category, data_dir)
         entries = [e for c in CATEGORIES if c in needed for e in catalogue[c] if e.id in answers]
-        known = {entry.id for entry in entries}
+        multi = {_category_of(key) for key in answers} & set(MULTI_TURN)
+        conversations = [
+            e for c in MULTI_TURN if c in multi for e in load_multi_turn(c, data_dir) if e.id in answers
+        ]
+        known = {entry.id for entry in [*entries, *conversations]}
         for key, (where, result) in answers.items():
             if key not in known:
                 rejects.add(where, f"unknown BFCL id {key!r}", {"id": key, "result": result})
         rows = [_response_row(entry, answers[entry.id][1], strip_reasoning) for entry in entries]
+        rows += [
+            multi_turn_row(entry, _steps_without_reasoning(answers[entry.id][1]) if strip_reasoning else answers[entry.id][1])
+            for entry in conversations
+        ]
     _write_rows(out / RESULTS_JSONL, rows)
     config = {
         "benchmark": "bfcl",
         "responses": [str(path) for path in files],
-        "categories": sorted({entry.category for entry in entries}, key=CATEGORIES.index),
+        "categories": sorted({row["category"] for row in rows}, key=(CATEGORIES + MULTI_TURN).index),
         "data_dir": None if data_dir is None else str(data_dir),
         "strip_reasoning": strip_reasoning,
     }
@@ -353,6 +384,13 @@ def result_row(
         "completion_tokens": generation.completion_tokens if generation else None,
         "generation_error": error if error_type == GENERATION_ERROR else None,
     }
+
+
+def _steps_without_reasoning(result: Any) -> Any:
+    """A multi-turn result (per turn, per step, the answer text) with each step's reasoning removed."""
+    if not isinstance(result, list) or not all(isinstance(turn, list) for turn in result):
+        return result  # not BFCL's shape: the checker says so
+    return [[remove_reasoning(step)[1] if isinstance(step, str) else step for step in turn] for turn in result]
 
 
 def _response_row(entry: BfclEntry, result: Any, strip_reasoning: bool) -> dict[str, Any]:

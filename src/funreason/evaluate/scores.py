@@ -9,6 +9,13 @@ The formulas are those of bfcl-eval's `eval_checker/eval_runner_helper.generate_
 - Irrelevance = unweighted mean of irrelevance and live_irrelevance; Relevance = live_relevance.
   Neither enters Non-Live AST or Live.
 
+- Multi-Turn = unweighted mean of multi_turn_base, multi_turn_miss_func, multi_turn_miss_param,
+  multi_turn_long_context;
+- BFCL Overall: BFCL weighs Non-Live AST, Live, Irrelevance, Multi-Turn and Agentic 10:10:10:30:40
+  (`calculate_percentage_weighted_accuracy`); funreason does not run Agentic (web search, memory),
+  so `bfcl_overall` is the same weighting over the other four, 10:10:10:30 renormalised. It is not
+  the leaderboard's Overall, which would count the missing Agentic part as 0.
+
 FunReason's tables (arXiv 2505.20192) add Overall = (Non-Live AST + Live) / 2.
 
 BFCL counts a category that was not run as 0 % (and shows "N/A"); here a summary whose parts were
@@ -20,12 +27,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from funreason.evaluate.bfcl import MULTI_TURN
+
 SIMPLE = ("simple_python", "simple_java", "simple_javascript")
 NON_LIVE_AST = ("simple", "multiple", "parallel", "parallel_multiple")
 LIVE_AST = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
 IRRELEVANCE = ("irrelevance", "live_irrelevance")
 
-SUMMARY_KEYS = ("non_live_simple", "non_live_ast", "live", "irrelevance", "relevance", "overall")
+SUMMARY_KEYS = (
+    "non_live_simple",
+    "non_live_ast",
+    "live",
+    "irrelevance",
+    "relevance",
+    "overall",
+    "multi_turn",
+    "bfcl_overall",
+)
+# eval_runner_helper.generate_leaderboard_csv: total_overall_accuracy, Agentic (weight 40) left out.
+BFCL_OVERALL_WEIGHTS = {"non_live_ast": 10, "live": 10, "irrelevance": 10, "multi_turn": 30}
 
 
 @dataclass(frozen=True)
@@ -69,7 +89,8 @@ def _weighted(scores: Mapping[str, CategoryScore], names: Iterable[str]) -> floa
 def summarize(scores: Mapping[str, CategoryScore]) -> dict[str, float | None]:
     """BFCL's summaries from per-category scores, as fractions in [0, 1] (None: not all parts ran).
 
-    Keys: `non_live_simple`, `non_live_ast`, `live`, `irrelevance`, `relevance`, `overall`.
+    Keys: `non_live_simple`, `non_live_ast`, `live`, `irrelevance`, `relevance`, `overall`,
+    `multi_turn`, `bfcl_overall`.
     """
 
     def accuracy(name: str) -> float | None:
@@ -79,11 +100,20 @@ def summarize(scores: Mapping[str, CategoryScore]) -> dict[str, float | None]:
     simple = _unweighted([accuracy(name) for name in SIMPLE])
     non_live = _unweighted([simple] + [accuracy(name) for name in NON_LIVE_AST[1:]])
     live = _weighted(scores, LIVE_AST)
-    return {
+    summary = {
         "non_live_simple": simple,
         "non_live_ast": non_live,
         "live": live,
         "irrelevance": _unweighted([accuracy(name) for name in IRRELEVANCE]),
         "relevance": accuracy("live_relevance"),
         "overall": _unweighted([non_live, live]),
+        "multi_turn": _unweighted([accuracy(name) for name in MULTI_TURN]),
     }
+    parts = [summary[key] for key in BFCL_OVERALL_WEIGHTS]
+    summary["bfcl_overall"] = (
+        None
+        if any(part is None for part in parts)
+        else sum(w * p for w, p in zip(BFCL_OVERALL_WEIGHTS.values(), parts, strict=True))  # type: ignore[misc]
+        / sum(BFCL_OVERALL_WEIGHTS.values())
+    )
+    return summary
