@@ -86,17 +86,23 @@ def test_names_outside_the_public_methods_are_refused_without_effect(
     assert _state(executor) == before
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "[rm(file_name=cat(file_name='notes.txt'))]",
-        "[rm(file_name=__import__('os'))]",
-        "[rm(file_name='a' + 'b')]",
-    ],
-)
-def test_nested_calls_and_expressions_never_reach_the_executor(text: str) -> None:
+def test_nested_calls_are_values_never_run(executor: Executor) -> None:
+    # BFCL's decoder reads a nested call with keywords as {name: {args}} and one without as its text;
+    # its executor then evals the rendered string, running the inner call. Ours passes values only.
+    assert decode("[rm(file_name=cat(file_name='notes.txt'))]") == [
+        {"rm": {"file_name": {"cat": {"file_name": "notes.txt"}}}}]
+    assert decode("[rm(file_name=__import__('os'))]") == [{"rm": {"file_name": "__import__('os')"}}]
+    before = _state(executor)
+    for text in ("[rm(file_name=__import__('os'))]", "[rm(file_name=ls())]"):
+        [result] = _run(executor, text)
+        assert result.startswith("Error during execution:") or "No such file" in result, result
+    assert _state(executor) == before
+
+
+def test_arithmetic_is_computed_not_evaluated() -> None:
+    assert decode("[rm(file_name='a' + 'b')]") == [{"rm": {"file_name": "ab"}}]
     with pytest.raises(DecodeError):
-        decode(text)
+        decode("[rm(file_name=open('x').read() + 'b')]")
 
 
 def test_entries_do_not_share_state() -> None:

@@ -3,6 +3,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -203,6 +204,8 @@ def test_another_generator_cannot_resume_a_folder(entries, tmp_path):
     with pytest.raises(ValueError, match="max_tokens 1024 -> 32"):
         evaluate_bfcl(ScriptedGenerator(entries), tmp_path, categories="multiple", limit=1, max_tokens=32)
     with pytest.raises(ValueError, match="another run"):
+        score_responses(shutil.copy(tmp_path / "results.jsonl", tmp_path / "copy.jsonl"), tmp_path)
+    with pytest.raises(ValueError, match="results jsonl file .* is the input"):  # it would overwrite its input
         score_responses(tmp_path / "results.jsonl", tmp_path)
 
 
@@ -331,20 +334,22 @@ def test_score_answer_sets_scores_each_set_on_its_own(entries, tmp_path):
         json.dumps({"id": "parallel_0", "result": "[f()]"}),  # line 4: not what the file name says
     ])  # fmt: skip
     result_file(tmp_path, "bad", "multi_turn", "multi_turn_base", ['{"id": "multi_turn_base_0", "result": [[]]}'])
+    result_file(tmp_path, "bad", "agentic", "memory_kv", ['{"id": "memory_kv_0", "result": [[]]}'])
     out = tmp_path / "scored"
 
     bad, good = score_answer_sets(answer_sets([tmp_path / "result"]), out, plot=False)
 
     assert (bad.out_dir, good.out_dir) == (out / "bad", out / "good")  # in the folders' sorted order
     assert {name: (s.correct, s.total) for name, s in good.scores.items()} == {"multiple": (3, 3)}
-    assert {name: (s.correct, s.total) for name, s in bad.scores.items()} == {"multiple": (1, 2)}
+    assert {name: (s.correct, s.total) for name, s in bad.scores.items()} == {
+        "multiple": (1, 2), "multi_turn_base": (0, 1)}  # one turn of four: force-terminated
     bad_file = tmp_path / "result" / "bad" / "non_live" / "BFCL_v4_multiple_result.json"
     rejected = {row["where"]: row["error"] for row in read_rows(out / "bad" / "rejects.jsonl")}
     assert rejected == {
         f"{bad_file}:3": f"duplicate id 'multiple_0', first at {bad_file}:1",
         f"{bad_file}:4": "id 'parallel_0' is not a multiple entry, as the file name says",
-        f"{tmp_path / 'result' / 'bad' / 'multi_turn' / 'BFCL_v4_multi_turn_base_result.json'}:1":
-            "BFCL category 'multi_turn_base' (the file name's) is not scored by funreason",
+        f"{tmp_path / 'result' / 'bad' / 'agentic' / 'BFCL_v4_memory_kv_result.json'}:1":
+            "BFCL category 'memory_kv' (the file name's) is not scored by funreason",
     }  # fmt: skip
     assert bad.rejects == 3 and good.rejects == 0
     doc = json.loads((out / "bad" / "scores.json").read_text())
