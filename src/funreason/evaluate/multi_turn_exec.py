@@ -20,10 +20,13 @@ Where we differ, all on calls BFCL would `eval` with more power than a literal: 
 name that happens to exist in bfcl-eval's module globals (`json.dumps(...)`, `print(...)`,
 `open(...)`) runs there and is "not defined" here; a private or dunder name is refused here (BFCL
 finds no instance method either, so it is a NameError there too unless it is a global). Model
-calls reach us after our decoder, which refuses nested calls and expressions; BFCL re-renders the
-decoded values with `repr` and evaluates them (`decoded_output_to_execution_list`), which for
-literals gives the same values, except that a tuple is a list here, and a dict argument whose
-values are all dicts is rendered by BFCL as a nested call (an empty dict fails its decoding).
+calls reach us decoded by BFCL's own rules (`decode_python`: bare names as strings, literal
+arithmetic computed, a nested call without keywords as its text); BFCL then re-renders the decoded
+values with `repr` and evaluates them (`decoded_output_to_execution_list`), which for literals
+gives the same values, except that a dict whose values are all dicts (what a nested call with
+keywords decodes to) is rendered by BFCL as a call and run before the outer one; here it stays a
+dict value and the inner call never runs (and an empty dict, which fails BFCL's rendering, is
+passed as one).
 """
 
 from __future__ import annotations

@@ -162,16 +162,29 @@ async def generate_multi_turn(
     max_tokens: int,
     concurrency: int = 64,
     feedback: Feedback = "tool",
+    progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Hold the conversations of `entries`, `concurrency` at a time, appending each finished one's
-    row to `path`; returns the rows in the order they finished."""
+    row to `path`; returns the rows in the order they finished. `progress`: a bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     pending, active, rows = deque(entries), [], []
-    with path.open("a", encoding="utf-8") as handle:
+    if not pending:
+        return rows
+    columns = (TextColumn("BFCL multi-turn {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        Progress(*columns, console=Console(stderr=True), disable=not progress) as bar,
+        path.open("a", encoding="utf-8") as handle,
+    ):
+        task, round_ = bar.add_task("", total=len(pending)), 0
         while pending or active:
             while pending and len(active) < concurrency:
                 active.append(Conversation(pending.popleft(), feedback))
+            round_ += 1
+            bar.update(task, description=f"(step {round_}, {len(active)} conversations)")
             outputs = await generator.agenerate([c.messages for c in active], max_tokens=max_tokens)
             if len(outputs) != len(active):
                 raise RuntimeError(
@@ -186,5 +199,6 @@ async def generate_multi_turn(
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
                 handle.flush()
                 rows.append(row)
+                bar.advance(task)
             active = [c for c in active if not c.done]
     return rows

@@ -202,6 +202,7 @@ def evaluate_bfcl(
             max_tokens=max_tokens,
             concurrency=chunk_size,
             feedback=feedback_for(generator),
+            progress=progress,
         )
     )
     finished = datetime.now(timezone.utc)
@@ -411,6 +412,8 @@ async def _generate_rows(
     progress: bool,
 ) -> list[dict[str, Any]]:
     """Generate chunk by chunk, appending each chunk's rows to `path` before the next."""
+    if not entries:
+        return []
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
