@@ -394,6 +394,7 @@ def evaluate(
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
     categories: Annotated[str, typer.Option(help="BFCL categories or groups (non_live, live, all, multi_turn), comma-separated.")] = "non_live,live",
     limit: Annotated[int | None, typer.Option(min=1, help="First N entries of each category (or HumanEval problems).")] = None,
+    ids: Annotated[str | None, typer.Option(help="Only these BFCL entries (comma-separated ids) of the categories.")] = None,
     max_tokens: Annotated[int, typer.Option(min=1, help="Longest answer generated.")] = 1024,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per batch of local generation.")] = 16,
     bfcl_data: Annotated[Path | None, typer.Option(help="A BFCL data/ folder instead of the installed bfcl-eval's.")] = None,
@@ -429,6 +430,7 @@ def evaluate(
 
     meta = {"model": served_model or model, "endpoint": endpoint}
     evaluate_bfcl(generator, output, categories=categories.split(","), limit=limit, data_dir=bfcl_data,
+                  ids=None if ids is None else [key.strip() for key in ids.split(",") if key.strip()],
                   max_tokens=max_tokens, seed=seed, meta=meta, plot=plot is not False)  # fmt: skip
     out.print(report.scores_markdown(report.read_scores(output)))
 

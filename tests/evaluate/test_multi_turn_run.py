@@ -191,19 +191,20 @@ def test_single_and_multi_turn_mix(tmp_path: Path, entries: list[MultiTurnEntry]
 
 @pytest.mark.slow
 def test_cli_end_to_end_with_smollm2(tmp_path: Path) -> None:
-    # One entry: its four prompts of ~8k tokens took 5.5 min on 2 shared CPU cores (SmolLM2-135M).
+    # The entry with the shortest docs (TradingBot, two turns): its prompts are ~3,500 tokens. The
+    # first entry's four prompts of ~8,000 tokens take 3.3 min on 2 idle CPU cores.
     command = [
         sys.executable, "-m", "funreason", "evaluate", "--model", "smollm2-135m", "--categories",
-        "multi_turn_base", "--limit", "1", "--out", str(tmp_path), "--max-tokens", "16",
+        "multi_turn_base", "--ids", "multi_turn_base_100", "--out", str(tmp_path), "--max-tokens", "16",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     started = time.monotonic()
     subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=1800)
-    print(f"multi_turn_base --limit 1 on SmolLM2-135M: {time.monotonic() - started:.1f} s")
+    print(f"multi_turn_base_100 on SmolLM2-135M: {time.monotonic() - started:.1f} s")
     doc = json.loads((tmp_path / "scores.json").read_text())
     assert doc["categories"]["multi_turn_base"]["total"] == 1 and doc["counts"]["generation_errors"] == 0
     (row,) = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert len(row["result"]) == 4 and row["prompt_tokens"] > 4 * 7000
+    assert row["id"] == "multi_turn_base_100" and len(row["result"]) == 2 and row["prompt_tokens"] > 2 * 3000
 
     subprocess.run(command, check=True, env=env, capture_output=True, text=True, timeout=600)
     assert json.loads((tmp_path / "scores.json").read_text())["counts"]["reused"] == 1
