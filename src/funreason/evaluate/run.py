@@ -166,7 +166,7 @@ def evaluate_bfcl(
         "benchmark": "bfcl",
         "categories": [name for name in names if name in {e.category for e in [*entries, *conversations]}],
         "limit": limit,
-        "ids": None if ids is None else len(entries),
+        "ids": None if ids is None else len(entries) + len(conversations),
         "max_tokens": max_tokens,
         "temperature": 0.0,
         "prompt": PROMPT_FORMAT,
