@@ -82,7 +82,8 @@ def run_pipeline(config: PipelineConfig, console: Console) -> Path:
     clock, report = StageClock(console), runreport.Report(config)
 
     with clock.stage("data"):
-        data = prepare_data(config, out / "data")
+        data, made = prepare_data(config, out / "data", console)
+        report.add("Data", data_markdown(made, out / "data"))
     with clock.stage("stats"):
         table = dataset_stats(read_samples(data), load_tokenizer(config.model))
         console.print(stats_table(table))
@@ -132,24 +133,58 @@ def run_pipeline(config: PipelineConfig, console: Console) -> Path:
     return path
 
 
-def prepare_data(config: PipelineConfig, folder: Path) -> Path:
-    """The dataset the run refines: synthetic or read from a file, faults injected, reasoning added."""
+DATA_DONE = "data.json"  # written once the data files are complete: what made them, and what they hold
+
+
+def prepare_data(config: PipelineConfig, folder: Path, console: Console) -> tuple[Path, dict[str, Any]]:
+    """The dataset the run refines (synthetic or read from a file, faults injected, reasoning added)
+    and what made it: `(path, record)`.
+
+    A rerun reuses the files only when `data.json`, written after them, says they were made with the
+    same settings; otherwise (an earlier run stopped midway, or the config changed) they are made
+    again, and the console says why. Malformed source records are counted in the record and said.
+    """
     section, seed = config.data, config.seed
+    settings = {"source": section.source, "format": section.format, "samples": section.samples,
+                "fault_share": section.fault_share, "seed": seed, "cot": config.cot.teacher}  # fmt: skip
+    marker = folder / DATA_DONE
+    record = read_json(marker) if marker.is_file() else {}
+    if record.get("settings") == settings:
+        return Path(record["path"]), record
+    if record or (folder / "samples.jsonl").is_file():
+        console.print(f"data: {folder} was not finished by an earlier run, or made with other settings; making it again")
+    marker.unlink(missing_ok=True)
     path = folder / "samples.jsonl"
-    if not path.is_file():
-        if section.source == "synth":
-            samples = generate(section.samples, seed)
-        else:
-            rejects = Rejects(folder / "rejects.jsonl")
-            samples = itertools.islice(read_format(section.source, section.format, rejects), section.samples)
-        write_jsonl(path, inject_faults(samples, section.fault_share, seed) if section.fault_share else samples)
-    if config.cot.teacher == "keep":
-        return path
-    with_reasoning = folder / "samples.cot.jsonl"
-    if not with_reasoning.is_file():
+    rejects = Rejects(folder / "rejects.jsonl")
+    (folder / "rejects.jsonl").unlink(missing_ok=True)
+    if section.source == "synth":
+        samples = generate(section.samples, seed)
+    else:
+        samples = itertools.islice(read_format(section.source, section.format, rejects), section.samples)
+    with rejects:
+        written = write_jsonl(path, inject_faults(samples, section.fault_share, seed) if section.fault_share else samples)
+    if rejects.count:
+        console.print(f"[yellow]data: {rejects.count} malformed record(s) skipped[/], written to {rejects.path}; "
+                      f"first: {rejects.examples[0]}", highlight=False)
+    if config.cot.teacher != "keep":
+        with_reasoning = folder / "samples.cot.jsonl"
         teacher = "template" if config.cot.teacher == "template" else endpoint_generator(config.cot)
         add_reasoning(path, with_reasoning, teacher, overwrite=True)
-    return with_reasoning
+        path = with_reasoning
+    record = {"settings": settings, "path": str(path), "samples": written, "rejects": rejects.count,
+              "first_reject": rejects.examples[0] if rejects.examples else None}  # fmt: skip
+    marker.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path, record
+
+
+def data_markdown(record: dict[str, Any], folder: Path) -> str:
+    """The data section of `report.md`: what was read, and what was skipped."""
+    source = record["settings"]["source"]
+    line = f"{record['samples']} samples from {'the synthetic generator' if source == 'synth' else source}"
+    if record["rejects"]:
+        line += (f"; **{record['rejects']} malformed record(s) skipped** (`{folder / 'rejects.jsonl'}`; "
+                 f"first: {record['first_reject']})")
+    return line + "."
 
 
 def endpoint_generator(section: Any) -> Any:
