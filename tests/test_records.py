@@ -242,3 +242,13 @@ def test_require_valid_fails_a_run_that_rejects_everything(tmp_path):
     good = make_sample("No.")
     path.write_text(good.model_dump_json() + "\n{not json\n")
     assert list(require_valid(read_samples(path, rejects), rejects, path)) == [good]
+
+
+def test_rejects_appear_whole_at_close_and_replace_an_older_runs(tmp_path):
+    path = tmp_path / "rejects.jsonl"
+    path.write_text('{"where": "old:1", "error": "from an older run", "raw": ""}\n')
+    with Rejects(path) as rejects:
+        rejects.add("new:1", "bad", "x")
+        assert "older run" in path.read_text()  # still the old file while this run goes on
+    assert [json.loads(line)["where"] for line in path.read_text().splitlines()] == ["new:1"]
+    assert [p.name for p in tmp_path.iterdir()] == ["rejects.jsonl"]  # no temporary file left

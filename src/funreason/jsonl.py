@@ -55,8 +55,12 @@ def refuse_overwrite(inputs: Iterable[str | Path], **outputs: str | Path | None)
 class Rejects:
     """Where malformed records go: counted, reported and written to a JSONL file, or raised.
 
-    In strict mode the first bad record raises `RecordError`; otherwise each is appended to `path`
-    (when given) as `{"where", "error", "raw"}` and counted, so nothing is dropped silently. `count`
+    In strict mode the first bad record raises `RecordError`; otherwise each is written to `path`
+    (when given) as `{"where", "error", "raw"}` and counted, so nothing is dropped silently. The file
+    is written under a temporary name and renamed onto `path` at `close` (the end of the `with`
+    block, error or not), so `path` holds one whole run's rejects, never a mix with an older run's.
+    A run that rejects nothing leaves `path` alone (it may be another file: the guard against
+    writing over an input runs inside the block). `count`
     counts units: one per record, or the `units` a record would have given (a conversation whose
     turns each make a sample), so `samples + count` is what the input held. `notes` counts records
     read through a documented tolerance (twice-encoded arguments, ...), for the summary.
@@ -69,6 +73,7 @@ class Rejects:
         self.examples: list[str] = []
         self.notes: Counter[str] = Counter()
         self._file: TextIO | None = None
+        self._temporary: Path | None = None
 
     def add(self, where: str, error: str, raw: Any, units: int = 1) -> None:
         """Reject the record at `where` (worth `units` samples) for `error`; raise in strict mode."""
@@ -80,7 +85,8 @@ class Rejects:
         if self.path is not None:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self.path.open("a", encoding="utf-8")
+                self._temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+                self._file = self._temporary.open("x", encoding="utf-8")
             # `default=str`: rows from Parquet or `datasets` may hold dates or bytes
             raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
             row: dict[str, Any] = {"where": where, "error": error, "raw": raw_text}
@@ -94,9 +100,11 @@ class Rejects:
         self.notes[what] += 1
 
     def close(self) -> None:
+        """Put this run's rejects, if any, at `path`."""
         if self._file is not None:
             self._file.close()
             self._file = None
+            os.replace(self._temporary, self.path)  # type: ignore[arg-type]
 
     def __enter__(self) -> Rejects:
         return self

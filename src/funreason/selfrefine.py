@@ -130,7 +130,8 @@ def selfrefine(
     console = console or Console(stderr=True)
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "config.json").write_text(json.dumps(run_info(config.model_dump(mode="json")), indent=2) + "\n")
-    queries = list(read_samples(config.queries, Rejects(config.out / "rejects.jsonl")))[: config.max_queries]
+    with Rejects(config.out / "rejects.jsonl") as rejects:
+        queries = list(read_samples(config.queries, rejects))[: config.max_queries]
     if not queries:
         raise ValueError(f"no usable query in {config.queries}")
     model, results = config.model, []
