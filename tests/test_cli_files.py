@@ -84,3 +84,24 @@ def test_a_hard_link_to_the_input_is_the_input(tmp_path, data):
     os.link(source, tmp_path / "alias.jsonl")
     result = invoke("convert", source, tmp_path / "out.jsonl", "--rejects", tmp_path / "alias.jsonl")
     assert result.exit_code == 2 and "is the input" in result.output
+
+
+@pytest.mark.parametrize("store", ["garbage", "truncated", "folder"])
+def test_a_broken_refine_store_is_one_clear_line(tmp_path, data, store):
+    source = data("in.jsonl")
+    out = tmp_path / "o"
+    out.mkdir()
+    path = out / "refine.sqlite"
+    if store == "garbage":
+        path.write_bytes(b"this is not sqlite at all" * 100)
+    elif store == "truncated":
+        assert invoke("refine", source, "--out", out).exit_code == 0
+        path.write_bytes(path.read_bytes()[:100])
+        for extra in ("refine.sqlite-wal", "refine.sqlite-shm"):
+            (out / extra).unlink(missing_ok=True)
+    else:
+        path.mkdir()
+    result = invoke("refine", source, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "refine.sqlite" in result.output
+    assert "refine store" in result.output

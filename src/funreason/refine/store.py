@@ -100,10 +100,17 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, isolation_level="DEFERRED")
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: durable against a killed process
-        migrate(self.conn)
+        if self.path.exists() and not self.path.is_file():
+            raise ValueError(f"{self.path} is not a file: the refine store must be one (move it away)")
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level="DEFERRED")
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: durable against a killed process
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:  # not SQLite, truncated, or another program's database
+            raise ValueError(
+                f"{self.path} is not a usable refine store ({exc}); move or delete it to start the run over"
+            ) from None
 
     def close(self) -> None:
         self.conn.close()
