@@ -105,3 +105,23 @@ def test_a_broken_refine_store_is_one_clear_line(tmp_path, data, store):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "refine.sqlite" in result.output
     assert "refine store" in result.output
+
+
+def test_request_timeout_reaches_every_endpoint_client(tmp_path, data, monkeypatch):
+    seen = []
+
+    class Capture:
+        def __init__(self, *args, **kwargs):
+            seen.append(kwargs["timeout"])
+            raise RuntimeError("client built")
+
+    monkeypatch.setattr("funreason.llm.endpoint.EndpointGenerator", Capture)
+    source, url = data("in.jsonl"), "http://127.0.0.1:9/v1"
+    for args in (
+        ["evaluate", "--endpoint", url, "--served-model", "m", "--out", tmp_path / "e"],
+        ["cot", source, tmp_path / "cot.jsonl", "--teacher", "llm", "--endpoint", url, "--teacher-model", "m"],
+        ["refine", source, "--out", tmp_path / "r", "--judge", "llm", "--endpoint", url, "--judge-model", "m"],
+    ):
+        result = invoke(*args, "--request-timeout", "7.5")
+        assert result.exit_code == 2 and "client built" in result.output, result.output
+    assert seen == [7.5, 7.5, 7.5]

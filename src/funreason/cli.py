@@ -162,7 +162,9 @@ def stats(
     report_rejects(rejects.count, rejects.examples, notes=rejects.notes)
 
 
-def endpoint_generator(endpoint: str | None, model: str | None, api_key: str, concurrency: int) -> Any:
+def endpoint_generator(
+    endpoint: str | None, model: str | None, api_key: str, concurrency: int, timeout: float = 60.0
+) -> Any:
     """An OpenAI-compatible generator when an endpoint is given, else None."""
     if endpoint is None:
         return None
@@ -170,7 +172,7 @@ def endpoint_generator(endpoint: str | None, model: str | None, api_key: str, co
         raise ValueError("--endpoint needs the served model's name too (--teacher-model / --judge-model)")
     from funreason.llm.endpoint import EndpointGenerator
 
-    return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency)
+    return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency, timeout=timeout)
 
 
 RESPONSES_HELP = (
@@ -181,6 +183,7 @@ RESPONSES_HELP = (
 COMPARE_HELP = "With several answer sets: print one table comparing them (the first is the baseline); also OUT/compare.md."
 ENDPOINT_HELP = "OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM, SGLang, llama.cpp)."
 API_KEY_HELP = "API key for the endpoint (vLLM accepts any)."
+TIMEOUT_HELP = "Seconds one endpoint request may take before it is retried (a reasoning model or a busy server needs more)."
 
 
 @app.command()
@@ -193,6 +196,7 @@ def cot(
     teacher_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 64,
+    request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
     overwrite: Annotated[bool, typer.Option(help="Replace reasoning that is already there.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
@@ -202,7 +206,7 @@ def cot(
 
     if teacher not in ("template", "llm"):
         raise ValueError(f"--teacher must be template or llm, not {teacher!r}")
-    generator = endpoint_generator(endpoint, teacher_model, api_key, concurrency) if teacher == "llm" else "template"
+    generator = endpoint_generator(endpoint, teacher_model, api_key, concurrency, request_timeout) if teacher == "llm" else "template"
     if generator is None:
         raise ValueError("--teacher llm needs --endpoint URL and --teacher-model NAME")
     rejects_path = output.with_suffix(".rejects.jsonl")
@@ -229,6 +233,7 @@ def refine(
     teacher_endpoint: Annotated[str | None, typer.Option(help="The teacher's API root, if not --endpoint.")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Judge (and teacher) requests in flight at once.")] = 64,
+    request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
     max_regenerations: Annotated[int, typer.Option(min=0, help="Attempts to correct or rewrite a failing sample at stages 4-5.")] = 2,
     undecided: Annotated[str, typer.Option(help="What a verdict the judge cannot settle counts as: pass, fail or hard.")] = "pass",
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per judge batch.")] = 256,
@@ -249,8 +254,9 @@ def refine(
     if teacher_model and not (teacher_endpoint or endpoint):
         raise ValueError("--teacher-model needs --endpoint URL (or --teacher-endpoint URL)")
     options = {} if kind == "rules" else {"endpoint": endpoint, "model": judge_model, "api_key": api_key,
-                                          "concurrency": concurrency}
-    teacher = endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency) if teacher_model else None
+                                          "concurrency": concurrency, "timeout": request_timeout}
+    teacher = (endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency, request_timeout)
+               if teacher_model else None)
     summary = run_refine(
         source, output, make_judge(kind, **options), max_regenerations=max_regenerations,
         regenerator=TeacherRegenerator(teacher) if teacher else None, undecided=undecided,
@@ -391,6 +397,7 @@ def evaluate(
     served_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="--model")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
+    request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
     categories: Annotated[str, typer.Option(help="BFCL categories or groups (non_live, live, all, multi_turn), comma-separated.")] = "non_live,live",
     limit: Annotated[int | None, typer.Option(min=1, help="First N entries of each category (or HumanEval problems).")] = None,
@@ -417,7 +424,7 @@ def evaluate(
     if compare:
         raise ValueError("--compare compares answer sets given with --responses; "
                          "to compare finished evaluation folders use `funreason compare DIR DIR...`")
-    generator = make_generator(model, endpoint, served_model, api_key, concurrency, batch_size)
+    generator = make_generator(model, endpoint, served_model, api_key, concurrency, batch_size, request_timeout)
     if suite == "humaneval":
         from funreason.evaluate.humaneval import run_humaneval
 
@@ -471,11 +478,12 @@ def compare_runs(
 
 
 def make_generator(
-    model: str | None, endpoint: str | None, served_model: str | None, api_key: str, concurrency: int, batch_size: int
+    model: str | None, endpoint: str | None, served_model: str | None, api_key: str, concurrency: int,
+    batch_size: int, timeout: float = 60.0,
 ) -> Any:
     """An endpoint generator when --endpoint is given, else the local model, batched."""
     if endpoint:
-        return endpoint_generator(endpoint, served_model or model, api_key, concurrency)
+        return endpoint_generator(endpoint, served_model or model, api_key, concurrency, timeout)
     if not model:
         raise ValueError("give --model NAME_OR_PATH (or --endpoint URL with --served-model NAME)")
     from funreason.llm.local import LocalGenerator

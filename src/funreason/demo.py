@@ -193,7 +193,7 @@ def endpoint_generator(section: Any) -> Any:
     if not (section.endpoint and section.model):
         raise ValueError("an LLM teacher or judge needs `endpoint` and `model` in its config section")
     return EndpointGenerator(section.endpoint, section.model, api_key=section.api_key,
-                             concurrency=section.concurrency)  # fmt: skip
+                             concurrency=section.concurrency, timeout=section.timeout)  # fmt: skip
 
 
 def make_refine_judge(config: PipelineConfig) -> Any:

@@ -37,6 +37,7 @@ class EndpointSection(_Section):
     model: str | None = Field(None, description="Model name served by the endpoint.")
     api_key: str = "EMPTY"
     concurrency: int = Field(64, ge=1)
+    timeout: float = Field(60.0, gt=0, description="Seconds one request may take before it is retried.")
 
 
 class CotSection(EndpointSection):
