@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from funreason.evaluate.decode_python import bracketed
+
 Decoded = list[dict[Any, dict[Any, Any]]]
 
 
@@ -54,14 +56,9 @@ def _has_error_node(node: Any) -> bool:
 
 
 def _wrap(output: str) -> str:
-    # default_decode_ast_prompting: strip fences/newlines/spaces, make sure of the brackets; the
-    # java/js branch of ast_parse then drops the first and last character again.
-    output = output.strip("`\n ")
-    if not output.startswith("["):
-        output = "[" + output
-    if not output.endswith("]"):
-        output = output + "]"
-    return output[1:-1]
+    # default_decode_ast_prompting's trim; the java/js branch of ast_parse then drops the first and
+    # last character again.
+    return bracketed(output)[1:-1]
 
 
 def decode_java(output: str) -> Decoded | dict[Any, Any]:

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_SIZE", "PythonDecodeError", "bfcl_trim", "decode_python"]
+__all__ = ["MAX_DEPTH", "MAX_SIZE", "PythonDecodeError", "bfcl_trim", "bracketed", "decode_python"]
 
 MAX_DEPTH = 300  # operators nested in one arithmetic expression
 MAX_SIZE = 1_000_000  # characters and items that arithmetic may build in one answer
@@ -57,14 +57,20 @@ class PythonDecodeError(ValueError):
     """The text is not a call list BFCL's python decoder reads, or its arithmetic is over our limits."""
 
 
-def bfcl_trim(output: str) -> str:
-    """The text BFCL parses: `default_decode_ast_prompting`'s trim, then `ast_parse`'s."""
+def bracketed(output: str) -> str:
+    """`default_decode_ast_prompting`'s trim, for every language: strip backticks, newlines and
+    spaces from both ends, then add a missing outer `[` or `]`."""
     output = output.strip("`\n ")
     if not output.startswith("["):
         output = "[" + output
     if not output.endswith("]"):
         output = output + "]"
-    return output.strip().strip("'")
+    return output
+
+
+def bfcl_trim(output: str) -> str:
+    """The text BFCL parses as python: `bracketed`, then `ast_parse`'s strip of spaces and quotes."""
+    return bracketed(output).strip().strip("'")
 
 
 def decode_python(output: str) -> Calls:
