@@ -199,3 +199,16 @@ def test_remaining_differences_from_bfcls_python_decoder(bfcl):
     ]:
         assert bfcl.decode(answer, bfcl.ReturnFormat.PYTHON, False)[0]["calculate_triangle_area"]["base"] == bfcl_base
         assert check_entry(e, answer).error_type == "ast_decoder:decoder_failed"
+
+
+def test_a_java_value_that_makes_bfcls_patterns_backtrack_is_bounded():
+    import time
+
+    from funreason.evaluate.run import CHECKER_ERROR, result_row
+
+    entry = next(e for e in data.load_category("simple_java") if e.id == "simple_java_38")
+    hostile = "\"new HashMap<String, String>() {" + " " * 3_000 + "\""  # a string literal; minutes for `re`
+    started = time.monotonic()
+    row = result_row(entry, f"[NestedValueFetcher.createSourceMapStub(filteredSource={hostile})]")
+    assert time.monotonic() - started < 5
+    assert row["error_type"] == CHECKER_ERROR and "did not finish within" in row["errors"][0]

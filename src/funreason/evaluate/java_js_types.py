@@ -12,8 +12,25 @@ Adapted from bfcl-eval 2026.3.23 (https://github.com/ShishirPatil/gorilla), Apac
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+import regex as re
+
+VALUE_SECONDS = 0.5  # longest one of BFCL's value patterns may run on one value
+
+
+def _bounded(function: Any, *args: Any) -> Any:
+    """Run a `regex` function of BFCL's value patterns with a time bound. Their nested lazy groups
+    (the HashMap pattern's `{ {? (.*?) }? }`) backtrack for minutes on a long value with no closing
+    brace, in BFCL too; past the bound the value is a `ValueError` (the checker records it)."""
+    try:
+        return function(*args, timeout=VALUE_SECONDS)
+    except TimeoutError:
+        longest = max(len(arg) for arg in args[1:] if isinstance(arg, str))
+        raise ValueError(
+            f"BFCL's pattern {args[0]!r} did not finish within {VALUE_SECONDS:g} s on a value of {longest:,} characters"
+        ) from None
+
 
 JAVA_TYPES: dict[str, type] = {
     "byte": int,
@@ -56,13 +73,13 @@ def java_value(value: str, expected: str, nested: str | None = None) -> Any:
     if expected not in JAVA_TYPES:
         raise ValueError(f"Unsupported type: {expected}")
     if expected in ("byte", "short", "integer"):
-        return int(value) if re.match(r"^-?\d+$", value) else str(value)
+        return int(value) if _bounded(re.match, r"^-?\d+$", value) else str(value)
     if expected == "float":
-        return float(re.sub(r"[fF]$", "", value)) if re.match(_JAVA_FLOAT, value) else str(value)
+        return float(_bounded(re.sub, r"[fF]$", "", value)) if _bounded(re.match, _JAVA_FLOAT, value) else str(value)
     if expected == "double":
-        return float(value) if re.match(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$", value) else str(value)
+        return float(value) if _bounded(re.match, r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$", value) else str(value)
     if expected == "long":
-        return int(re.sub(r"[lL]$", "", value)) if re.match(r"^-?\d+[lL]$", value) else str(value)
+        return int(_bounded(re.sub, r"[lL]$", "", value)) if _bounded(re.match, r"^-?\d+[lL]$", value) else str(value)
     if expected == "boolean":
         return value == "true" if value in ("true", "false") else str(value)
     if expected == "ArrayList":
@@ -84,19 +101,19 @@ def _java_element(text: str, nested: str | None) -> Any:
 
 
 def _java_arraylist(text: str, nested: str | None) -> Any:
-    as_list = re.search(r"new\s+ArrayList<\w*>\(Arrays\.asList\((.+?)\)\)", text)
+    as_list = _bounded(re.search, r"new\s+ArrayList<\w*>\(Arrays\.asList\((.+?)\)\)", text)
     if as_list:
         return [_java_element(part.strip(), nested) for part in as_list.group(1).split(",")]
-    adds = re.search(r"new\s+ArrayList<\w*>\(\)\s*\{\{\s*(.+?)\s*\}\}", text, re.DOTALL)
+    adds = _bounded(re.search, r"new\s+ArrayList<\w*>\(\)\s*\{\{\s*(.+?)\s*\}\}", text, re.DOTALL)
     if adds:
-        return [_java_element(m.strip(), nested) for m in re.findall(r"add\((.+?)\)", adds.group(1))]
-    if re.search(r"new\s+ArrayList<\w*>\(\)", text):
+        return [_java_element(m.strip(), nested) for m in _bounded(re.findall, r"add\((.+?)\)", adds.group(1))]
+    if _bounded(re.search, r"new\s+ArrayList<\w*>\(\)", text):
         return []
     return text
 
 
 def _java_array(text: str, nested: str | None) -> Any:
-    match = re.search(r"new\s+\w+\[\]\s*\{(.*?)\}", text)
+    match = _bounded(re.search, r"new\s+\w+\[\]\s*\{(.*?)\}", text)
     if not match:
         return text
     parts = [part.strip() for part in match.group(1).split(",") if part.strip()]
@@ -105,14 +122,14 @@ def _java_array(text: str, nested: str | None) -> Any:
 
 
 def _java_hashmap(text: str) -> Any:
-    match = re.search(r"new\s+HashMap<.*?>\s*\(\)\s*\{\s*\{?\s*(.*?)\s*\}?\s*\}", text, re.DOTALL)
+    match = _bounded(re.search, r"new\s+HashMap<.*?>\s*\(\)\s*\{\s*\{?\s*(.*?)\s*\}?\s*\}", text, re.DOTALL)
     if match:
         found = {}
         if match.group(1).strip():
-            for key, value in re.findall(r"put\(\"(.*?)\",\s*(.*?)\)", match.group(1)):
+            for key, value in _bounded(re.findall, r"put\(\"(.*?)\",\s*(.*?)\)", match.group(1)):
                 found[key] = _java_literal(value.strip())
         return found
-    if re.search(r"new\s+HashMap<.*?>\s*\(\)", text):
+    if _bounded(re.search, r"new\s+HashMap<.*?>\s*\(\)", text):
         return {}
     return text
 
@@ -123,10 +140,10 @@ def _java_literal(text: str) -> Any:
         return text == "true"
     if text.startswith('"') and text.endswith('"'):
         return text[1:-1]
-    if re.match(r"^-?\d+[lL]$", text):
+    if _bounded(re.match, r"^-?\d+[lL]$", text):
         return int(text[:-1])
-    if re.match(_JAVA_FLOAT, text):
-        return float(re.sub(r"[fF]$", "", text))
+    if _bounded(re.match, _JAVA_FLOAT, text):
+        return float(_bounded(re.sub, r"[fF]$", "", text))
     return _number_or_text(text)
 
 
@@ -141,11 +158,11 @@ def js_value(value: str, expected: str, nested: str | None = None) -> Any:
         quoted = len(value) >= 1 and value[0] == value[-1] and value[0] in "\"'"
         return value[1:-1] if quoted else str(value)
     if expected == "integer":
-        return int(value) if re.match(r"^-?\d+$", value) else str(value)
+        return int(value) if _bounded(re.match, r"^-?\d+$", value) else str(value)
     if expected == "float":
-        return float(value) if re.match(r"^-?\d+(\.\d+)?$", value) else str(value)
+        return float(value) if _bounded(re.match, r"^-?\d+(\.\d+)?$", value) else str(value)
     if expected == "Bigint":
-        return int(value[:-1]) if re.match(r"^-?\d+n$", value) else str(value)
+        return int(value[:-1]) if _bounded(re.match, r"^-?\d+n$", value) else str(value)
     if expected == "Boolean":
         return value == "true" if value in ("true", "false") else str(value)
     if expected == "dict":
@@ -160,15 +177,15 @@ _JS_2D = r"\[\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\]|\bnew\s+Array\(\s*\[.*?\]\s*(,\s*\
 
 def _js_array(code: str, nested: str | None) -> Any:
     try:
-        if re.match(_JS_2D, code):
+        if _bounded(re.match, _JS_2D, code):
             rows = []
-            for index, inner in enumerate(re.findall(r"\[(.*?)\]", re.match(_JS_2D, code).group(0))):
+            for index, inner in enumerate(_bounded(re.findall, r"\[(.*?)\]", _bounded(re.match, _JS_2D, code).group(0))):
                 inner = inner.strip()
                 if index == 0 and inner.startswith("["):
                     inner = inner[1:]
                 rows.append([_js_literal(e.strip()) for e in inner.split(",")])
             return rows
-        match = re.match(r"\[(.*?)\]|\bnew\s+Array\((.*?)\)", code)
+        match = _bounded(re.match, r"\[(.*?)\]|\bnew\s+Array\((.*?)\)", code)
         if not match:
             return code
         inside = match.group(1) if match.group(1) is not None else match.group(2)
@@ -184,12 +201,12 @@ def _js_array(code: str, nested: str | None) -> Any:
 def _js_dict(code: str) -> Any:
     if code == "{}":
         return {}
-    match = re.match(r"\{(.*?)\}", code)
+    match = _bounded(re.match, r"\{(.*?)\}", code)
     if not match:
         return code
     try:
         found = {}
-        for key, value in re.findall(r"([^:]+):\s*(.*?)(?:,\s*(?=[^,]+:)|$)", match.group(1)):
+        for key, value in _bounded(re.findall, r"([^:]+):\s*(.*?)(?:,\s*(?=[^,]+:)|$)", match.group(1)):
             key, value = key.strip().strip("'\""), value.strip()
             if value.startswith("[") and value.endswith("]"):
                 found[key] = _js_array(value.strip(), None)
