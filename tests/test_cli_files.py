@@ -125,3 +125,25 @@ def test_request_timeout_reaches_every_endpoint_client(tmp_path, data, monkeypat
         result = invoke(*args, "--request-timeout", "7.5")
         assert result.exit_code == 2 and "client built" in result.output, result.output
     assert seen == [7.5, 7.5, 7.5]
+
+
+def test_openai_environment_variables_fill_in_the_endpoint(tmp_path, data, monkeypatch):
+    from funreason.demo import endpoint_generator
+    from funreason.pipeline import PipelineConfig
+
+    seen = []
+
+    class Capture:
+        def __init__(self, url, model, **kwargs):
+            seen.append((url, model, kwargs["api_key"]))
+            raise RuntimeError("client built")
+
+    monkeypatch.setattr("funreason.llm.endpoint.EndpointGenerator", Capture)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    result = invoke("cot", data("in.jsonl"), tmp_path / "cot.jsonl", "--teacher", "llm", "--teacher-model", "m")
+    assert result.exit_code == 2 and "client built" in result.output, result.output
+    config = PipelineConfig(cot={"teacher": "llm", "model": "teacher"})
+    with pytest.raises(RuntimeError, match="client built"):
+        endpoint_generator(config.cot)
+    assert seen == [("http://127.0.0.1:9/v1", "m", "sk-test"), ("http://127.0.0.1:9/v1", "teacher", "sk-test")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -181,7 +182,15 @@ RESPONSES_HELP = (
     "path). Repeat for more; several sets are scored each into OUT/<set name>/."
 )
 COMPARE_HELP = "With several answer sets: print one table comparing them (the first is the baseline); also OUT/compare.md."
-ENDPOINT_HELP = "OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM, SGLang, llama.cpp)."
+ENDPOINT_HELP = (
+    "OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM, SGLang, llama.cpp); "
+    "where an LLM is asked for, $OPENAI_BASE_URL when not given."
+)
+
+
+def base_url_from_env() -> str | None:
+    """`$OPENAI_BASE_URL`, the variable OpenAI's own clients read, for commands that need an endpoint."""
+    return os.environ.get("OPENAI_BASE_URL") or None
 API_KEY_HELP = "API key for the endpoint (vLLM accepts any)."
 TIMEOUT_HELP = "Seconds one endpoint request may take before it is retried (a reasoning model or a busy server needs more)."
 
@@ -206,6 +215,8 @@ def cot(
 
     if teacher not in ("template", "llm"):
         raise ValueError(f"--teacher must be template or llm, not {teacher!r}")
+    if teacher == "llm":
+        endpoint = endpoint or base_url_from_env()
     generator = endpoint_generator(endpoint, teacher_model, api_key, concurrency, request_timeout) if teacher == "llm" else "template"
     if generator is None:
         raise ValueError("--teacher llm needs --endpoint URL and --teacher-model NAME")
@@ -247,6 +258,8 @@ def refine(
     kind = judge or ("hybrid" if endpoint else "rules")
     if kind not in ("rules", "llm", "hybrid"):
         raise ValueError(f"--judge must be rules, llm or hybrid, not {kind!r}")
+    if kind != "rules" or teacher_model:
+        endpoint = endpoint or base_url_from_env()
     if kind != "rules" and not (endpoint and judge_model):
         raise ValueError(f"--judge {kind} needs --endpoint URL and --judge-model NAME")
     if teacher_endpoint and not teacher_model:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -190,9 +191,12 @@ def data_markdown(record: dict[str, Any], folder: Path) -> str:
 def endpoint_generator(section: Any) -> Any:
     from funreason.llm.endpoint import EndpointGenerator
 
-    if not (section.endpoint and section.model):
-        raise ValueError("an LLM teacher or judge needs `endpoint` and `model` in its config section")
-    return EndpointGenerator(section.endpoint, section.model, api_key=section.api_key,
+    # OpenAI's own variables fill what the section leaves out, as they do for the CLI.
+    endpoint = section.endpoint or os.environ.get("OPENAI_BASE_URL")
+    api_key = section.api_key if section.api_key != "EMPTY" else os.environ.get("OPENAI_API_KEY", "EMPTY")
+    if not (endpoint and section.model):
+        raise ValueError("an LLM teacher or judge needs `endpoint` (or $OPENAI_BASE_URL) and `model` in its config section")
+    return EndpointGenerator(endpoint, section.model, api_key=api_key,
                              concurrency=section.concurrency, timeout=section.timeout)  # fmt: skip
 
 

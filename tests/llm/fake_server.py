@@ -55,6 +55,7 @@ class Reply:
     error: str = "error"
     headers: dict[str, str] = field(default_factory=dict)
     content: Any = None  # sent as every choice's message content instead of `text` (a list, a number...)
+    body: dict[str, Any] | None = None  # an error's JSON body instead of OpenAI's {"error": {"message": error}}
 
 
 Script = Callable[[Request], Reply]
@@ -165,7 +166,7 @@ class FakeServer:
 
 def _response(request: Request, reply: Reply) -> bytes:
     if reply.status >= 400:
-        payload: dict[str, Any] = {"error": {"message": reply.error, "type": "fake", "code": reply.status}}
+        payload: dict[str, Any] = reply.body or {"error": {"message": reply.error, "type": "fake", "code": reply.status}}
     else:
         texts = reply.text if isinstance(reply.text, list) else [reply.text] * int(request.body.get("n") or 1)
         chat = request.path.endswith("/chat/completions")

@@ -128,7 +128,7 @@ def test_server_that_ignores_n_gets_n_requests():
         second = generate(generator, ["b"], n=3)
     assert len(first[0]) == 3 and len({g.text for g in first[0]}) == 3
     assert len(second[0]) == 3 and len(server.requests) == 6
-    assert [r.body["n"] for r in server.requests[3:]] == [1, 1, 1]
+    assert ["n" not in r.body for r in server.requests[3:]] == [True, True, True]  # n=1 is not sent
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -219,3 +219,37 @@ def test_a_timeout_says_the_limit(transport):
                                       **{**FAST, "timeout": 0.3})
         out = generate(generator, ["q"])
     assert "timed out after" in out[0][0].error and "request timeout 0.3s" in out[0][0].error
+
+
+def test_n_is_sent_only_when_more_than_one_answer_is_asked():
+    with FakeServer(lambda request: Reply(text="ok")) as server:
+        generate(EndpointGenerator(server.url, "m", **FAST), ["a"])
+    assert "n" not in server.requests[0].body
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"detail": "Model 'nope' not found"}, "Model 'nope' not found"),
+        ({"detail": [{"loc": ["body", "temperature"], "msg": "must be <= 2"}]}, "body.temperature: must be <= 2"),
+        ({"error": {"message": "The model `nope` does not exist."}}, "The model `nope` does not exist."),
+    ],
+)
+def test_the_servers_own_words_stop_a_run_that_every_request_would_fail(body, said):
+    with FakeServer(lambda request: Reply(status=400, body=body)) as server:
+        generator = EndpointGenerator(server.url, "nope", concurrency=1, **FAST)
+        with pytest.raises(EndpointDown, match="refused the first 3 requests") as stopped:
+            generate(generator, [f"q{i}" for i in range(10)])
+    assert said in str(stopped.value) and len(server.requests) == 3
+
+
+def test_a_prompt_too_long_is_its_own_failure_and_the_run_goes_on():
+    def script(request):
+        if request.prompt.startswith("long"):
+            return Reply(status=400, error="This model's maximum context length is 4096 tokens")
+        return Reply(text="fine")
+
+    with FakeServer(script) as server:
+        out = generate(EndpointGenerator(server.url, "m", concurrency=1, **FAST), ["long1", "long2", "long3", "long4", "ok"])
+    assert [g[0].error for g in out[:4]] == ["HTTP 400: This model's maximum context length is 4096 tokens"] * 4
+    assert out[4][0].text == "fine"

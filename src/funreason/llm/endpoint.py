@@ -20,6 +20,7 @@ import asyncio
 import email.utils
 import importlib.util
 import random
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -32,6 +33,9 @@ from funreason.llm.base import EndpointDown, Generation, gather_or_cancel
 Mode = Literal["chat", "completions"]
 Transport = Literal["auto", "httpx", "aiohttp"]
 _RETRY_STATUS = {408, 409, 425, 429}  # plus every 5xx
+REFUSALS_TO_STOP = 3  # the same client error on this many requests, and no answer yet: stop the run
+# A refusal about the prompt's length is that prompt's own, however many prompts are too long.
+_PROMPT_TOO_LONG = re.compile(r"context|too long|token|length", re.IGNORECASE)
 _FATAL_STATUS = {401: "the API key was refused", 403: "access is forbidden",
                  404: "the URL or the model name is wrong (the URL usually ends in /v1)"}
 
@@ -102,6 +106,8 @@ class EndpointGenerator:
         self.transport = "aiohttp" if transport == "aiohttp" or (transport == "auto" and _has_aiohttp()) else "httpx"
         self.n_supported: bool | None = None  # learnt from the first answer to n > 1
         self._failing = 0  # consecutive requests that ran out of retries
+        self._answered = False  # whether any request has been answered
+        self._refusals: dict[str, int] = {}  # client errors (4xx) before any answer, by their text
         self._down: str | None = None
         self._users = 0  # agenerate calls in flight, sharing one pool
         self._client: openai.AsyncOpenAI | None = None
@@ -197,11 +203,13 @@ class EndpointGenerator:
                 if exc.status_code in _FATAL_STATUS:
                     raise self._mark_down(f"{self.base_url} answered {exc.status_code} for model {self.model!r}: "
                                           f"{_FATAL_STATUS[exc.status_code]} ({_message(exc)})") from exc
-                return [Generation(error=f"HTTP {exc.status_code}: {_message(exc)}")]
+                error = f"HTTP {exc.status_code}: {_message(exc)}"
+                self._refused(error)
+                return [Generation(error=error)]
             except openai.OpenAIError as exc:  # a malformed answer: no point asking again
                 self._failing = 0
                 return [Generation(error=f"{type(exc).__name__}: {exc}")]
-            self._failing = 0
+            self._failing, self._answered = 0, True
             if n > 1:
                 self.n_supported = len(generations) >= n
             return generations
@@ -219,7 +227,9 @@ class EndpointGenerator:
         else:
             prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             path, body = "/completions", {"model": self.model, "prompt": prompt}
-        body.update({"n": n, **params, **self.extra_body})
+        if n > 1:  # sent only when asked for: some servers refuse the field, others ignore it
+            body["n"] = n
+        body.update({**params, **self.extra_body})
         started = time.monotonic()
         try:
             # The client's generic `post` (its documented way to reach any endpoint) sends the body
@@ -241,6 +251,17 @@ class EndpointGenerator:
         if not isinstance(response, dict) or not isinstance(response.get("choices"), list) or not response["choices"]:
             raise _Retryable(f"the answer has no choices: {str(response)[:200]}")
         return _generations(response)
+
+    def _refused(self, error: str) -> None:
+        """Stop at once when the server refuses the first requests alike (HTTP 400 for a wrong model
+        name or field): every request would get the same answer. A refusal of one prompt (too long
+        for the context) differs from the others', or comes after answers, and is that prompt's."""
+        if self._answered or _PROMPT_TOO_LONG.search(error):
+            return
+        self._refusals[error] = self._refusals.get(error, 0) + 1
+        if self._refusals[error] >= REFUSALS_TO_STOP:
+            raise self._mark_down(f"{self.base_url} refused the first {REFUSALS_TO_STOP} requests for model "
+                                  f"{self.model!r} alike and answered none: {error}")
 
     def _check_down(self) -> None:
         if self._down is not None:
@@ -294,11 +315,17 @@ def _has_aiohttp() -> bool:
 
 
 def _message(exc: openai.APIStatusError) -> str:
-    """The server's error message, short."""
+    """The server's own error text, short: OpenAI's `error.message`, or FastAPI's `detail` (a text
+    or a list of `{loc, msg}`, as `transformers serve` and others answer), else the client's."""
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)
-        text = inner.get("message") if isinstance(inner, dict) else inner
+        text = inner.get("message") or inner.get("detail") if isinstance(inner, dict) else inner
+        if isinstance(text, list):  # FastAPI's validation errors
+            text = "; ".join(
+                f"{'.'.join(map(str, item.get('loc', [])))}: {item.get('msg')}" if isinstance(item, dict) else str(item)
+                for item in text
+            )
         if text:
             return str(text)[:300]
     return str(exc.message)[:300]
