@@ -265,8 +265,21 @@ def test_teacher_reasoning_reads_think_tags():
     assert teacher_reasoning(Generation(text="<think>I use get_time.</think>\n\n[get_time()]"), sample) == "I use get_time."
     assert teacher_reasoning(Generation(text="<think>musing</think>\nI use get_time."), sample) == "I use get_time."
     statement = sample.model_copy(update={"answer": "No."})
-    assert teacher_reasoning(Generation(text="<think>Nothing fits.</think> No."), statement) == "Nothing fits."
+    assert teacher_reasoning(Generation(text="<think>Nothing gives the time.</think> No."), statement) == "Nothing gives the time."
     for text, why in [("", "no reasoning"), ("<think></think>", "no reasoning"),
                       ("I use get_time_zone.", "does not mention `get_time`")]:
         with pytest.raises(ValueError, match=why):
             teacher_reasoning(Generation(text=text), sample)
+
+
+@pytest.mark.parametrize("answer", ["I cannot help with that.", None])
+def test_reasoning_about_nothing_is_refused_for_statements_and_calls(answer):
+    sample = Sample(id="a", messages=[{"role": "user", "content": "Wie spät ist es in Tokio?"}], tools=[TIME],
+                    answer=answer if answer else [ToolCall(name="get_time")])
+    for text in ("I'm ready to help. What's the user asking for?", "<think>Sure, let me see what is needed.</think>"):
+        with pytest.raises(ValueError, match="not about the query"):
+            teacher_reasoning(Generation(text=text), sample)
+    reasoning = "Tokio is the city asked about; get_time gives its time." if answer is None else "No tool tells the time in Tokio."
+    assert teacher_reasoning(Generation(text=reasoning), sample) == reasoning
+    chinese = sample.model_copy(update={"messages": [{"role": "user", "content": "东京现在几点？"}], "answer": "不能。"})
+    assert teacher_reasoning(Generation(text="用户问东京的时间，没有合适的工具。"), chinese)

@@ -124,7 +124,8 @@ def teacher_reasoning(generation: Generation, sample: Sample) -> str:
     call answer it must name every called function and contain every plain argument value (strings
     without quotes or escapes, numbers) as the answer writes it (the prompt asks it to end with
     the answer), and the rules judge's reasoning check must not fail it (a reasoning that concludes
-    with another call or names another function instead). Raises `ValueError` saying what is wrong.
+    with another call or names another function instead). For every answer, statements included,
+    it must be about this request (`_about_the_request`). Raises `ValueError` saying what is wrong.
     """
     if generation.finish_reason == "length":
         raise ValueError("the reasoning was cut off at max_tokens")
@@ -134,6 +135,8 @@ def teacher_reasoning(generation: Generation, sample: Sample) -> str:
         raise ValueError("no reasoning in the answer")
     if "<think>" in reasoning or "</think>" in reasoning:
         raise ValueError("stray <think> tags in the reasoning")
+    if not _about_the_request(reasoning, sample):
+        raise ValueError(f"the reasoning is not about the query: it shares no word with it or the tools ({reasoning[:80]!r})")
     names = dict.fromkeys(call.name for call in sample.calls)
     missing = [f"`{name}`" for name in names if not re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", reasoning)]
     missing += [json.dumps(value, ensure_ascii=False) for call in sample.calls
@@ -144,6 +147,26 @@ def teacher_reasoning(generation: Generation, sample: Sample) -> str:
     if verdict.decision == "fail":  # e.g. it concludes with another call than the answer
         raise ValueError(f"the reasoning contradicts the answer: {verdict.reason}")
     return reasoning
+
+
+# Words any reply may hold, about any query: sharing one of them says nothing about this query.
+_GENERIC = frozenset("""
+about answer asked asking assist call calls could does from function functions have help here information just
+know like need needs please query question ready request should sure tell that their there these this tool tools
+user want wants what when which will with would your""".split())
+_WORD = re.compile(r"\w{4,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _about_the_request(reasoning: str, sample: Sample) -> bool:
+    """Whether the reasoning is about this sample at all: it shares a word (four letters or more,
+    not a generic one) with the query or the tools' names, or a CJK character with the query.
+    "I'm ready to help. What's the user asking for?" is reasoning about nothing."""
+    def words(text: str) -> set[str]:  # identifiers split at _ and . (get_time: "time")
+        return {word.casefold() for word in _WORD.findall(text.replace("_", " ").replace(".", " "))} - _GENERIC
+
+    request = words(sample.query) | {part for tool in sample.tools for part in words(tool["name"])}
+    return bool(words(reasoning) & request) or bool(set(_CJK.findall(reasoning)) & set(_CJK.findall(sample.query)))
 
 
 async def _llm_teach(samples: Iterable[Sample], generator: Generator, out: TextIO, errors: _LazyFile,
