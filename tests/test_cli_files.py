@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from funreason.cli import app
-from funreason.records import write_jsonl
+from funreason.records import read_samples, write_jsonl
 from funreason.synth import generate
 
 
@@ -147,3 +147,31 @@ def test_openai_environment_variables_fill_in_the_endpoint(tmp_path, data, monke
     with pytest.raises(RuntimeError, match="client built"):
         endpoint_generator(config.cot)
     assert seen == [("http://127.0.0.1:9/v1", "m", "sk-test"), ("http://127.0.0.1:9/v1", "teacher", "sk-test")]
+
+
+def test_refine_with_an_ensemble_of_llm_judges_from_the_cli(tmp_path):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+    fake = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fake_server", fake)
+    spec.loader.exec_module(fake)
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, generate(4, seed=5))
+
+    def script(request):  # both judges pass every stage of every sample
+        return fake.Reply(text="<judge>True</judge>")
+
+    with fake.FakeServer(script) as server:
+        result = invoke("refine", source, "--out", tmp_path / "o", "--judge", "ensemble", "--endpoint", server.url,
+                        "--judge-model", "judge-a,judge-b", "--vote", "majority")
+        models = {r.body["model"] for r in server.requests}
+    assert result.exit_code == 0, result.output
+    assert models == {"judge-a", "judge-b"}
+    verdicts = [v for s in read_samples(tmp_path / "o" / "refined.jsonl") for v in s.verdicts]
+    assert verdicts and {v.judge for v in verdicts} == {"ensemble(majority: llm:judge-a, llm:judge-b)"}
+    one = invoke("refine", source, "--out", tmp_path / "p", "--judge", "ensemble", "--endpoint", server.url,
+                 "--judge-model", "judge-a")
+    assert one.exit_code == 2 and "two or more judge models" in one.output

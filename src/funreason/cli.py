@@ -236,9 +236,10 @@ def cot(
 def refine(
     source: Annotated[Path, typer.Argument(help="Samples to refine (funreason JSONL).", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Option("--out", help="Folder for refined/hard/dropped/errors and the report.")],
-    judge: Annotated[str | None, typer.Option(help="rules, llm or hybrid.", show_default="hybrid with --endpoint, else rules")] = None,
+    judge: Annotated[str | None, typer.Option(help="rules, llm, hybrid, or ensemble (several LLM judges voting).", show_default="hybrid with --endpoint, else rules")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
-    judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint.")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint; for ensemble, several, comma-separated.")] = None,
+    vote: Annotated[str, typer.Option(help="How an ensemble decides: unanimous, majority, or mean>=τ (a share of passes).")] = "unanimous",
     teacher_model: Annotated[str | None, typer.Option(help="Teacher model that rewrites stage 4-5 failures "
                                                            "(without one they go to the hard pool).")] = None,
     teacher_endpoint: Annotated[str | None, typer.Option(help="The teacher's API root, if not --endpoint.")] = None,
@@ -256,8 +257,8 @@ def refine(
     from funreason.refine.teacher import TeacherRegenerator
 
     kind = judge or ("hybrid" if endpoint else "rules")
-    if kind not in ("rules", "llm", "hybrid"):
-        raise ValueError(f"--judge must be rules, llm or hybrid, not {kind!r}")
+    if kind not in ("rules", "llm", "hybrid", "ensemble"):
+        raise ValueError(f"--judge must be rules, llm, hybrid or ensemble, not {kind!r}")
     if kind != "rules" or teacher_model:
         endpoint = endpoint or base_url_from_env()
     if kind != "rules" and not (endpoint and judge_model):
@@ -268,6 +269,11 @@ def refine(
         raise ValueError("--teacher-model needs --endpoint URL (or --teacher-endpoint URL)")
     options = {} if kind == "rules" else {"endpoint": endpoint, "model": judge_model, "api_key": api_key,
                                           "concurrency": concurrency, "timeout": request_timeout}
+    if kind == "ensemble":
+        models = [name.strip() for name in (judge_model or "").split(",") if name.strip()]
+        if len(models) < 2:
+            raise ValueError("--judge ensemble needs two or more judge models: --judge-model A,B[,C...]")
+        options = {"judges": [{"kind": "llm", **options, "model": name} for name in models], "vote": vote}
     teacher = (endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency, request_timeout)
                if teacher_model else None)
     summary = run_refine(
