@@ -54,8 +54,16 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="CPU threads for torch (generation, training).",
+                                 show_default="the cores other jobs leave free")
+    ] = None,
 ) -> None:
     """funreason: FunReason's data refinement and SRML training for function calling."""
+    if threads is not None:  # read when a model is loaded, here and in subprocesses (accelerate)
+        from funreason.threads import ENV
+
+        os.environ[ENV] = str(threads)
 
 
 def report_rejects(

@@ -174,6 +174,9 @@ def load_model(name_or_path: str | Path, *, dtype: Any = None, device: Any = Non
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from funreason.threads import configure_threads
+
+    configure_threads()  # the cores other jobs leave free, or --threads
     source = resolve_model(name_or_path)
     device = device if device is not None else default_device()
     if isinstance(dtype, str):
