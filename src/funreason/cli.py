@@ -425,6 +425,8 @@ def evaluate(
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
     request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
+    mode: Annotated[str, typer.Option(help="prompt (BFCL's prompting format, any model) or fc (BFCL's function-calling "
+                                           "format: functions as the OpenAI tools field, calls from tool_calls; --endpoint).")] = "prompt",
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
     categories: Annotated[str, typer.Option(help="BFCL categories or groups (non_live, live, all, multi_turn), comma-separated.")] = "non_live,live",
     limit: Annotated[int | None, typer.Option(min=1, help="First N entries of each category (or HumanEval problems).")] = None,
@@ -465,7 +467,7 @@ def evaluate(
     meta = {"model": served_model or model, "endpoint": endpoint}
     evaluate_bfcl(generator, output, categories=categories.split(","), limit=limit, data_dir=bfcl_data,
                   ids=None if ids is None else [key.strip() for key in ids.split(",") if key.strip()],
-                  max_tokens=max_tokens, seed=seed, meta=meta, plot=plot is not False)  # fmt: skip
+                  max_tokens=max_tokens, seed=seed, meta=meta, plot=plot is not False, mode=mode)  # fmt: skip
     out.print(report.scores_markdown(report.read_scores(output)))
 
 

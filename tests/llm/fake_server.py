@@ -56,6 +56,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content: Any = None  # sent as every choice's message content instead of `text` (a list, a number...)
     body: dict[str, Any] | None = None  # an error's JSON body instead of OpenAI's {"error": {"message": error}}
+    tool_calls: list[dict[str, str]] | None = None  # {"name", "arguments"} each: sent as message.tool_calls
 
 
 Script = Callable[[Request], Reply]
@@ -175,6 +176,11 @@ def _response(request: Request, reply: Reply) -> bytes:
             choice: dict[str, Any] = {"index": index, "finish_reason": reply.finish_reason}
             if chat:
                 choice["message"] = {"role": "assistant", "content": text if reply.content is None else reply.content}
+                if reply.tool_calls is not None:
+                    choice["message"]["content"] = None
+                    choice["message"]["tool_calls"] = [
+                        {"id": f"call_{i}", "type": "function", "function": call} for i, call in enumerate(reply.tool_calls)
+                    ]
                 if reply.reasoning is not None:
                     choice["message"]["reasoning_content"] = reply.reasoning
             else:

@@ -38,6 +38,7 @@ __all__ = [
     "DecodeError",
     "check_calls",
     "check_entry",
+    "check_fc",
     "check_relevance",
     "decode",
     "remove_reasoning",
@@ -149,3 +150,28 @@ def check_entry(entry: BfclEntry, output: str, *, underscore_to_dot: bool = Fals
     except DecodeError as exc:
         return CheckResult(False, exc.error_type, [f"Invalid syntax. Failed to decode AST. {exc}"])
     return replace(check_calls(entry, calls, underscore_to_dot=underscore_to_dot), decoded=calls)
+
+
+def check_fc(entry: BfclEntry, result: Any) -> CheckResult:
+    """Judge an FC-mode result (`[{name: arguments_json}]`, or the text of an answer without a call)
+    as BFCL judges its FC models: `fc.decode_fc`, then its rules with `.` in names read as `_`."""
+    from funreason.evaluate.fc import FcDecodeError, decode_fc
+
+    try:
+        calls, error = decode_fc(result), ""
+    except FcDecodeError as exc:
+        calls, error = None, str(exc)
+    if entry.is_relevance:
+        has_call = bool(calls)
+        if "irrelevance" in entry.category:
+            if has_call:
+                return CheckResult(False, "irrelevance_error:decoder_success",
+                                   ["Valid syntax. Successfully decode AST when it should not."], calls)  # fmt: skip
+            return CheckResult(True, decoded=calls)
+        if not has_call:
+            return CheckResult(False, "relevance_error:decoder_failed",
+                               [f"Invalid syntax. Failed to decode AST when it should have. {error}"], calls)  # fmt: skip
+        return CheckResult(True, decoded=calls)
+    if calls is None:
+        return CheckResult(False, "ast_decoder:decoder_failed", [f"Invalid syntax. Failed to decode AST. {error}"])
+    return replace(check_calls(entry, calls, underscore_to_dot=True), decoded=calls)

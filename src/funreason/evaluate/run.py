@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 import logging
 import os
@@ -46,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from funreason.evaluate.bfcl import (
     CATEGORIES,
@@ -56,7 +57,8 @@ from funreason.evaluate.bfcl import (
     load_category,
     resolve_categories,
 )
-from funreason.evaluate.checker import CheckResult, check_entry, remove_reasoning
+from funreason.evaluate.checker import CheckResult, check_entry, check_fc, remove_reasoning
+from funreason.evaluate.fc import openai_tools
 from funreason.evaluate.multi_turn import MAXIMUM_STEP_LIMIT, load_multi_turn, select_multi_turn
 from funreason.evaluate.multi_turn_run import feedback_for, generate_multi_turn, multi_turn_row
 from funreason.evaluate.report import compare, write_report
@@ -80,6 +82,8 @@ RESULTS_JSONL = "results.jsonl"
 RUN_JSON = "run.json"
 REJECTS_JSONL = "rejects.jsonl"
 PROMPT_FORMAT = "bfcl prompting default: python calls, json function docs, plaintext, classic"
+FC_FORMAT = "bfcl function calling: the question alone, the functions as OpenAI tools, calls from tool_calls"
+Mode = Literal["prompt", "fc"]
 GENERATION_ERROR = "generation_error"
 UNSUPPORTED_RESULT = "unsupported_result"
 CHECKER_ERROR = "checker_error"
@@ -143,8 +147,13 @@ def evaluate_bfcl(
     meta: dict[str, Any] | None = None,
     progress: bool = True,
     plot: bool = True,
+    mode: Mode = "prompt",
 ) -> EvalSummary:
     """Generate greedy answers to BFCL entries with `generator`, check and score them into `out_dir`.
+
+    `mode`: "prompt" (BFCL's prompting format: the functions in the system prompt, calls read from
+    the text) or "fc" (its function-calling format: the question alone, the functions as the OpenAI
+    `tools` field, calls read from the server's `tool_calls`; an endpoint generator only).
 
     `categories`: names or groups ("non_live", "live", "all"); `ids`: only these entries of them (an
     experiment's fixed subset); `limit`: first N entries per category;
@@ -155,6 +164,11 @@ def evaluate_bfcl(
     """
     if max_tokens < 1 or chunk_size < 1:
         raise ValueError(f"max_tokens and chunk_size must be at least 1, got {max_tokens}, {chunk_size}")
+    if mode not in ("prompt", "fc"):
+        raise ValueError(f"mode must be prompt or fc, not {mode!r}")
+    if mode == "fc" and "tools" not in inspect.signature(generator.agenerate).parameters:
+        raise ValueError(f"--mode fc sends the functions as the `tools` field: {generator.name} takes none "
+                         "(use an endpoint, --endpoint URL)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = resolve_categories(categories)
@@ -162,6 +176,8 @@ def evaluate_bfcl(
     single_ids = None if ids is None else [key for key in ids if _category_of(key) not in MULTI_TURN]
     entries = select_entries(single, limit, data_dir, single_ids) if single else []
     conversations = select_multi_turn([name for name in names if name in MULTI_TURN], limit, data_dir, ids)
+    if conversations and mode == "fc":
+        raise ValueError("multi-turn categories are evaluated in prompting mode only (--mode prompt)")
     config = {
         "benchmark": "bfcl",
         "categories": [name for name in names if name in {e.category for e in [*entries, *conversations]}],
@@ -169,13 +185,13 @@ def evaluate_bfcl(
         "ids": None if ids is None else len(entries) + len(conversations),
         "max_tokens": max_tokens,
         "temperature": 0.0,
-        "prompt": PROMPT_FORMAT,
+        "prompt": PROMPT_FORMAT if mode == "prompt" else FC_FORMAT,
         "data_dir": None if data_dir is None else str(data_dir),
         "chunk_size": chunk_size,
     }
     if conversations:
         config["multi_turn"] = {"feedback": feedback_for(generator), "step_limit": MAXIMUM_STEP_LIMIT}
-    _claim_folder(out, {"generator": generator.name, "max_tokens": max_tokens})
+    _claim_folder(out, {"generator": generator.name, "max_tokens": max_tokens, **({"mode": mode} if mode != "prompt" else {})})
     wanted = {entry.id for entry in [*entries, *conversations]}
     previous = _read_rows(out / RESULTS_JSONL)
     done = {key: row for key, row in previous.items() if key in wanted}
@@ -192,7 +208,7 @@ def evaluate_bfcl(
     _seed(seed)
     started = datetime.now(timezone.utc)
     new_rows = asyncio.run(
-        _generate_rows(generator, pending, out / RESULTS_JSONL, max_tokens, chunk_size, progress)
+        _generate_rows(generator, pending, out / RESULTS_JSONL, max_tokens, chunk_size, progress, mode)
     )
     new_rows += asyncio.run(
         generate_multi_turn(
@@ -346,27 +362,35 @@ def score_answer_sets(
 
 def result_row(
     entry: BfclEntry,
-    output: str,
+    output: str | list[dict[str, Any]],
     generation: Generation | None = None,
     *,
     error: str | None = None,
     error_type: str = GENERATION_ERROR,
     strip_reasoning: bool = True,
+    mode: Mode = "prompt",
 ) -> dict[str, Any]:
     """The `results.jsonl` row of one answer: the output, its parts, BFCL's verdict.
 
     `strip_reasoning`: remove the reasoning as BFCL's model handlers do before it checks the answer
     (`checker.remove_reasoning`); off, the output is checked as given, as BFCL checks a result file.
+    `mode` "fc": the answer is the server's tool calls (`generation.tool_calls`, or `output` as a
+    list of `{name: arguments_json}`), else its text, judged by `check_fc`.
     `error` (or `generation.error`) marks an answer that could not be produced: no check is run and
     the row is wrong with `error_type`.
     """
     error = error or (generation.error if generation is not None else None)
-    reasoning, answer = remove_reasoning(output) if strip_reasoning else ("", output)
+    if isinstance(output, str):
+        reasoning, answer = remove_reasoning(output) if strip_reasoning else ("", output)
+    else:
+        reasoning, answer = "", output
+    if mode == "fc" and generation is not None and generation.tool_calls:
+        answer = generation.tool_calls
     if error is not None:
         check = CheckResult(False, error_type, [error])
     else:
         try:
-            check = check_entry(entry, answer)
+            check = check_fc(entry, answer) if mode == "fc" else check_entry(entry, answer)
         except Exception as exc:  # one odd output must not end a long run; it is recorded instead
             logger.warning("%s: the checker failed: %s: %s", entry.id, type(exc).__name__, exc)
             check = CheckResult(False, CHECKER_ERROR, [f"{type(exc).__name__}: {exc}"])
@@ -397,7 +421,11 @@ def _steps_without_reasoning(result: Any) -> Any:
 def _response_row(entry: BfclEntry, result: Any, strip_reasoning: bool) -> dict[str, Any]:
     if isinstance(result, str):
         return result_row(entry, result, strip_reasoning=strip_reasoning)
-    reason = f"result is a {type(result).__name__}, not text; only text (prompting-mode) results are scored"
+    if isinstance(result, list):  # an FC model's calls, `[{name: arguments_json}]`
+        row = result_row(entry, result, mode="fc")
+        row["output"] = json.dumps(result, ensure_ascii=False, default=str)
+        return row
+    reason = f"result is a {type(result).__name__}: neither text (prompting) nor a list of calls (FC)"
     row = result_row(entry, "", error=reason, error_type=UNSUPPORTED_RESULT)
     row["output"] = json.dumps(result, ensure_ascii=False, default=str)
     return row
@@ -410,6 +438,7 @@ async def _generate_rows(
     max_tokens: int,
     chunk_size: int,
     progress: bool,
+    mode: Mode = "prompt",
 ) -> list[dict[str, Any]]:
     """Generate chunk by chunk, appending each chunk's rows to `path` before the next."""
     if not entries:
@@ -426,7 +455,7 @@ async def _generate_rows(
         path.open("a", encoding="utf-8") as handle,
     ):
         task = bar.add_task("generate", total=len(ordered))
-        stream = getattr(generator, "generate_stream", None)
+        stream = getattr(generator, "generate_stream", None) if mode == "prompt" else None
         if stream is not None:  # a local model: one queue, each row written as its answer finishes
             for index, generations in stream([entry.messages for entry in ordered], max_tokens=max_tokens):
                 generation = generations[0] if generations else Generation(error="no generation returned")
@@ -438,14 +467,21 @@ async def _generate_rows(
             return rows
         for start in range(0, len(ordered), chunk_size):
             chunk = ordered[start : start + chunk_size]
-            outputs = await generator.agenerate([entry.messages for entry in chunk], max_tokens=max_tokens)
+            if mode == "fc":  # BFCL's FC handlers: the question alone, the functions as `tools`
+                outputs = await generator.agenerate(  # type: ignore[call-arg]
+                    [entry.question for entry in chunk], max_tokens=max_tokens,
+                    tools=[openai_tools(entry.functions) for entry in chunk],
+                )  # fmt: skip
+            else:
+                outputs = await generator.agenerate([entry.messages for entry in chunk], max_tokens=max_tokens)
             if len(outputs) != len(chunk):
                 raise RuntimeError(
                     f"{generator.name} returned {len(outputs)} answers for {len(chunk)} prompts"
                 )
             for entry, generations in zip(chunk, outputs, strict=True):
                 generation = generations[0] if generations else Generation(error="no generation returned")
-                row = result_row(entry, generation.text, generation)
+                row = result_row(entry, generation.text, generation, mode=mode)
+                row["tool_calls"] = generation.tool_calls
                 handle.write(_dumps(row) + "\n")
                 rows.append(row)
             handle.flush()

@@ -17,6 +17,7 @@ class Generation:
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    tool_calls: list[dict[str, str]] | None = None  # a server's parsed calls, `[{name: arguments_json}]`
 
 
 class Generator(Protocol):

@@ -122,8 +122,11 @@ class EndpointGenerator:
         max_tokens: int = 512,
         temperature: float = 0.0,
         n: int = 1,
+        tools: Sequence[list[dict[str, Any]] | None] | None = None,
     ) -> list[list[Generation]]:
         """Sample `n` completions per prompt, all prompts at once (at most `concurrency` in flight).
+        `tools`: per prompt, the OpenAI `tools` field to send (None or empty: none); the server's
+        `tool_calls` come back in `Generation.tool_calls`.
 
         Returns one list of `n` generations per prompt, in order; a failed prompt gets `n`
         generations carrying its `error`. Raises `EndpointDown` (after cancelling what is in
@@ -132,9 +135,12 @@ class EndpointGenerator:
         if n < 1:
             raise ValueError("n must be >= 1")
         params = {"max_tokens": max_tokens, "temperature": temperature}
+        if tools is not None and len(tools) != len(prompts):
+            raise ValueError(f"{len(tools)} tools lists for {len(prompts)} prompts")
+        per_prompt = [{**params, "tools": tools[i]} if tools and tools[i] else params for i in range(len(prompts))]
         self._open()
         try:
-            return await gather_or_cancel(self._prompt(p, n, params) for p in prompts)
+            return await gather_or_cancel(self._prompt(p, n, q) for p, q in zip(prompts, per_prompt, strict=True))
         finally:
             await self._close()
 
@@ -293,14 +299,32 @@ def _generations(response: dict[str, Any]) -> list[Generation]:
                     error=f"the answer's content is a {type(text).__name__}, not text: {str(text)[:120]}",
                     finish_reason=choice.get("finish_reason"), prompt_tokens=prompt_tokens))
                 continue
+            calls = _tool_calls(message.get("tool_calls"))
             thought = message.get("reasoning_content") or message.get("reasoning")
             if isinstance(thought, str) and thought.strip():
                 text = f"<think>\n{thought.strip()}\n</think>\n\n{text}"
         else:
-            text = choice.get("text") or ""
+            text, calls = choice.get("text") or "", None
         generations.append(Generation(text=str(text), finish_reason=choice.get("finish_reason"),
-                                      prompt_tokens=prompt_tokens, completion_tokens=share + (extra if index == 0 else 0)))
+                                      prompt_tokens=prompt_tokens, completion_tokens=share + (extra if index == 0 else 0),
+                                      tool_calls=calls))
     return generations
+
+
+def _tool_calls(calls: Any) -> list[dict[str, str]] | None:
+    """A message's `tool_calls` as BFCL keeps them, `[{name: arguments_json}]`; None without any.
+    A call that is not `{"function": {"name", "arguments"}}` is kept as given under "" (it then
+    fails to decode, as it would in BFCL)."""
+    if not isinstance(calls, list) or not calls:
+        return None
+    kept = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            kept.append({function["name"]: function.get("arguments")})
+        else:
+            kept.append({"": call})
+    return kept
 
 
 def _cause(exc: BaseException) -> str:
