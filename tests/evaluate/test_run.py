@@ -228,13 +228,14 @@ def test_score_responses(entries, tmp_path):
         [
             json.dumps({"id": "simple_python_0", "result": truth}),
             json.dumps({"id": "simple_python_1", "result": "nothing"}),
-            json.dumps({"id": "multiple_0", "result": [{"f": "{}"}]}),
+            json.dumps({"id": "multiple_0", "result": [{"f": "{}"}]}),  # an FC result: judged, the wrong function
             '{"id": "simple_python_2", "result": ',  # line 4: not JSON
             json.dumps({"id": "simple_python_99999", "result": truth}),  # line 5: no such entry
             json.dumps({"id": "nonsense_1", "result": truth}),  # line 6: no such category
             json.dumps({"id": "simple_python_0", "result": "again"}),  # line 7: duplicate
             json.dumps({"id": "irrelevance_0"}),  # line 8: no result
             json.dumps({"id": "irrelevance_0", "result": REFUSAL}),
+            json.dumps({"id": "multiple_1", "result": {"f": "{}"}}),  # neither text nor a list: unsupported
         ],
     )
     out = tmp_path / "scored"
@@ -245,11 +246,13 @@ def test_score_responses(entries, tmp_path):
     assert "unknown BFCL id 'simple_python_99999'" in rejected["5"]
     assert "duplicate id 'simple_python_0', first at" in rejected["7"]
     scores = {name: (s.correct, s.total) for name, s in summary.scores.items()}
-    assert scores == {"simple_python": (1, 2), "multiple": (0, 1), "irrelevance": (1, 1)}
+    assert scores == {"simple_python": (1, 2), "multiple": (0, 2), "irrelevance": (1, 1)}
     rows = {row["id"]: row for row in read_rows(out / "results.jsonl")}
-    assert [*rows] == ["simple_python_0", "simple_python_1", "multiple_0", "irrelevance_0"]  # BFCL order
-    assert rows["multiple_0"]["error_type"] == "unsupported_result"
-    assert "list" in rows["multiple_0"]["errors"][0] and rows["multiple_0"]["generation_error"] is None
+    assert [*rows] == ["simple_python_0", "simple_python_1", "multiple_0", "multiple_1", "irrelevance_0"]  # BFCL order
+    assert rows["multiple_0"]["error_type"] == "simple_function_checker:wrong_func_name"
+    assert rows["multiple_0"]["decoded"] == [{"f": {}}]
+    assert rows["multiple_1"]["error_type"] == "unsupported_result"
+    assert "dict" in rows["multiple_1"]["errors"][0] and rows["multiple_1"]["generation_error"] is None
     doc = json.loads((out / "scores.json").read_text())
     assert doc["counts"]["rejected_lines"] == 5 and doc["summary"]["overall"] is None
     assert doc["run"]["config"]["responses"] == [str(responses)] and doc["run"]["generator"] is None
