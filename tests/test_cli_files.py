@@ -175,3 +175,28 @@ def test_refine_with_an_ensemble_of_llm_judges_from_the_cli(tmp_path):
     one = invoke("refine", source, "--out", tmp_path / "p", "--judge", "ensemble", "--endpoint", server.url,
                  "--judge-model", "judge-a")
     assert one.exit_code == 2 and "two or more judge models" in one.output
+
+
+def test_the_served_model_is_found_when_the_server_lists_one(tmp_path, data):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+    fake = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fake_server", fake)
+    spec.loader.exec_module(fake)
+    listed = ["only-model"]
+
+    def script(request):
+        return fake.Reply(text=listed) if request.path.endswith("/models") else fake.Reply(text="<judge>True</judge>")
+
+    source = data("in.jsonl")
+    with fake.FakeServer(script) as server:
+        result = invoke("refine", source, "--out", tmp_path / "o", "--judge", "llm", "--endpoint", server.url)
+        asked = {r.body.get("model") for r in server.requests if not r.path.endswith("/models")}
+        listed[:] = ["a", "b"]
+        two = invoke("refine", source, "--out", tmp_path / "p", "--judge", "llm", "--endpoint", server.url)
+    assert result.exit_code == 0, result.output
+    assert asked == {"only-model"}
+    assert two.exit_code == 2 and "serves 2 models (a, b): name the one to use" in two.output

@@ -177,9 +177,9 @@ def endpoint_generator(
     """An OpenAI-compatible generator when an endpoint is given, else None."""
     if endpoint is None:
         return None
-    if not model:
-        raise ValueError("--endpoint needs the served model's name too (--teacher-model / --judge-model)")
-    from funreason.llm.endpoint import EndpointGenerator
+    from funreason.llm.endpoint import EndpointGenerator, served_model
+
+    model = model or served_model(endpoint, api_key, timeout)
 
     return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency, timeout=timeout)
 
@@ -210,7 +210,7 @@ def cot(
     output: Annotated[Path, typer.Argument(help="Where to write the samples with reasoning.")],
     teacher: Annotated[str, typer.Option(help="template (offline rules) or llm (needs --endpoint).")] = "template",
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
-    teacher_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.")] = None,
+    teacher_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="the only model it lists")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 64,
     request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
@@ -227,7 +227,7 @@ def cot(
         endpoint = endpoint or base_url_from_env()
     generator = endpoint_generator(endpoint, teacher_model, api_key, concurrency, request_timeout) if teacher == "llm" else "template"
     if generator is None:
-        raise ValueError("--teacher llm needs --endpoint URL and --teacher-model NAME")
+        raise ValueError("--teacher llm needs --endpoint URL (or $OPENAI_BASE_URL)")
     rejects_path = output.with_suffix(".rejects.jsonl")
     with Rejects(rejects_path, strict=strict) as rejects:
         summary = add_reasoning(source, output, generator, overwrite=overwrite, rejects=rejects)
@@ -246,7 +246,7 @@ def refine(
     output: Annotated[Path, typer.Option("--out", help="Folder for refined/hard/dropped/errors and the report.")],
     judge: Annotated[str | None, typer.Option(help="rules, llm, hybrid, or ensemble (several LLM judges voting).", show_default="hybrid with --endpoint, else rules")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
-    judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint; for ensemble, several, comma-separated.")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint; for ensemble, several, comma-separated.", show_default="the only model it lists")] = None,
     vote: Annotated[str, typer.Option(help="How an ensemble decides: unanimous, majority, or mean>=τ (a share of passes).")] = "unanimous",
     teacher_model: Annotated[str | None, typer.Option(help="Teacher model that rewrites stage 4-5 failures "
                                                            "(without one they go to the hard pool).")] = None,
@@ -269,8 +269,12 @@ def refine(
         raise ValueError(f"--judge must be rules, llm, hybrid or ensemble, not {kind!r}")
     if kind != "rules" or teacher_model:
         endpoint = endpoint or base_url_from_env()
-    if kind != "rules" and not (endpoint and judge_model):
-        raise ValueError(f"--judge {kind} needs --endpoint URL and --judge-model NAME")
+    if kind != "rules" and not endpoint:
+        raise ValueError(f"--judge {kind} needs --endpoint URL (and --judge-model NAME unless the server serves one model)")
+    if kind in ("llm", "hybrid") and not judge_model:
+        from funreason.llm.endpoint import served_model
+
+        judge_model = served_model(endpoint, api_key, request_timeout)
     if teacher_endpoint and not teacher_model:
         raise ValueError("--teacher-endpoint needs --teacher-model NAME")
     if teacher_model and not (teacher_endpoint or endpoint):
@@ -421,7 +425,7 @@ def evaluate(
     output: Annotated[Path | None, typer.Option("--out", help="Folder for results.jsonl, scores.json/.md/.png.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name, path or adapter folder to generate with.")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP + " Generates there instead of locally.")] = None,
-    served_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="--model")] = None,
+    served_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="--model, else the only model the endpoint lists")] = None,
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
     request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
@@ -464,7 +468,7 @@ def evaluate(
         raise ValueError(f"--suite must be bfcl or humaneval, not {suite!r}")
     from funreason.evaluate.run import evaluate_bfcl
 
-    meta = {"model": served_model or model, "endpoint": endpoint}
+    meta = {"model": served_model or model or (generator.name if endpoint else None), "endpoint": endpoint}
     evaluate_bfcl(generator, output, categories=categories.split(","), limit=limit, data_dir=bfcl_data,
                   ids=None if ids is None else [key.strip() for key in ids.split(",") if key.strip()],
                   max_tokens=max_tokens, seed=seed, meta=meta, plot=plot is not False, mode=mode)  # fmt: skip

@@ -166,8 +166,11 @@ class FakeServer:
 
 
 def _response(request: Request, reply: Reply) -> bytes:
-    if reply.status >= 400:
-        payload: dict[str, Any] = reply.body or {"error": {"message": reply.error, "type": "fake", "code": reply.status}}
+    if request.path.endswith("/models") and reply.status < 400:  # GET /v1/models: `text` lists the ids
+        ids = reply.text if isinstance(reply.text, list) else [reply.text]
+        payload: dict[str, Any] = {"object": "list", "data": [{"id": i, "object": "model", "owned_by": "fake"} for i in ids]}
+    elif reply.status >= 400:
+        payload = reply.body or {"error": {"message": reply.error, "type": "fake", "code": reply.status}}
     else:
         texts = reply.text if isinstance(reply.text, list) else [reply.text] * int(request.body.get("n") or 1)
         chat = request.path.endswith("/chat/completions")

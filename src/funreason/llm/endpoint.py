@@ -311,6 +311,23 @@ def _generations(response: dict[str, Any]) -> list[Generation]:
     return generations
 
 
+def served_model(base_url: str, api_key: str = "EMPTY", timeout: float = 60.0) -> str:
+    """The model an OpenAI-compatible server serves, when it serves exactly one (`GET /models`,
+    as vLLM, SGLang, llama.cpp and `transformers serve` answer it); `ValueError` saying which
+    otherwise, or why the list could not be read."""
+    client = openai.OpenAI(base_url=base_url.rstrip("/"), api_key=api_key or "EMPTY", timeout=timeout, max_retries=1)
+    try:
+        ids = [model.id for model in client.models.list()]
+    except openai.OpenAIError as exc:
+        raise ValueError(f"{base_url}/models could not be read to find the served model ({exc}); name it") from None
+    finally:
+        client.close()
+    if len(ids) != 1:
+        listed = ", ".join(ids[:10]) or "none"
+        raise ValueError(f"{base_url} serves {len(ids)} models ({listed}): name the one to use")
+    return ids[0]
+
+
 def _tool_calls(calls: Any) -> list[dict[str, str]] | None:
     """A message's `tool_calls` as BFCL keeps them, `[{name: arguments_json}]`; None without any.
     A call that is not `{"function": {"name", "arguments"}}` is kept as given under "" (it then
