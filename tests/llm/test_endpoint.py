@@ -253,3 +253,18 @@ def test_a_prompt_too_long_is_its_own_failure_and_the_run_goes_on():
         out = generate(EndpointGenerator(server.url, "m", concurrency=1, **FAST), ["long1", "long2", "long3", "long4", "ok"])
     assert [g[0].error for g in out[:4]] == ["HTTP 400: This model's maximum context length is 4096 tokens"] * 4
     assert out[4][0].text == "fine"
+
+
+def test_a_server_that_falls_behind_gets_fewer_requests_not_a_stop(caplog):
+    # A server working on two requests at a time: the more are in flight, the longer each waits.
+    def script(request):
+        return Reply(text=f"ok {request.prompt}", delay=0.25 * (server.active // 2 + 1))
+
+    with FakeServer(script) as server:
+        generator = EndpointGenerator(server.url, "m", concurrency=16, max_retries=6, down_after=3,
+                                      backoff=0.01, max_backoff=0.05, timeout=0.9)
+        with caplog.at_level("WARNING", logger="funreason.llm.endpoint"):
+            out = generate(generator, [f"q{i}" for i in range(24)])
+    assert [gens[0].text for gens in out] == [f"ok q{i}" for i in range(24)]  # every answer kept
+    assert generator.concurrency_now < 16
+    assert "falling behind" in caplog.text and "requests in flight from now on" in caplog.text

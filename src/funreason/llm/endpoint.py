@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import importlib.util
+import logging
 import random
 import re
 import time
@@ -32,6 +33,7 @@ from funreason.llm.base import EndpointDown, Generation, gather_or_cancel
 
 Mode = Literal["chat", "completions"]
 Transport = Literal["auto", "httpx", "aiohttp"]
+logger = logging.getLogger(__name__)
 _RETRY_STATUS = {408, 409, 425, 429}  # plus every 5xx
 REFUSALS_TO_STOP = 3  # the same client error on this many requests, and no answer yet: stop the run
 # A refusal about the prompt's length is that prompt's own, however many prompts are too long.
@@ -46,12 +48,38 @@ class ChatTemplate(Protocol):
     def apply_chat_template(self, conversation: list[dict[str, Any]], **kwargs: Any) -> Any: ...
 
 
+class Slots:
+    """At most `limit` requests in flight, a limit that can be lowered while requests wait."""
+
+    def __init__(self, limit: int):
+        self.limit, self.held = limit, 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.held < self.limit)
+            self.held += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._changed:
+            self.held -= 1
+            self._changed.notify_all()
+
+    def shrink(self) -> int | None:
+        """Halve the limit (at least 1); the new limit, or None when it is 1 already."""
+        if self.limit <= 1:
+            return None
+        self.limit = max(1, self.limit // 2)
+        return self.limit
+
+
 class _Retryable(Exception):
     """One attempt failed in a way another attempt may fix."""
 
-    def __init__(self, message: str, wait: float | None = None):
+    def __init__(self, message: str, wait: float | None = None, *, timed_out: bool = False):
         super().__init__(message)
         self.wait = wait  # seconds asked for by Retry-After, if any
+        self.timed_out = timed_out  # the server took longer than the request timeout
 
 
 class EndpointGenerator:
@@ -101,6 +129,7 @@ class EndpointGenerator:
         self.base_url, self.model, self.api_key = base_url, model, api_key
         self.mode, self.tokenizer = mode, tokenizer
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
+        self.concurrency_now = concurrency  # lowered when the server falls behind (`_fall_back`)
         self.backoff, self.max_backoff, self.down_after = backoff, max_backoff, down_after
         self.extra_body = dict(extra_body or {})
         self.transport = "aiohttp" if transport == "aiohttp" or (transport == "auto" and _has_aiohttp()) else "httpx"
@@ -111,7 +140,7 @@ class EndpointGenerator:
         self._down: str | None = None
         self._users = 0  # agenerate calls in flight, sharing one pool
         self._client: openai.AsyncOpenAI | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: Slots | None = None
 
     # --- the Generator protocol -------------------------------------------------------------------
 
@@ -160,7 +189,7 @@ class EndpointGenerator:
             http = kind(limits=limits, timeout=self.timeout)
             self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=0,
                                               timeout=self.timeout, http_client=http)
-            self._slots = asyncio.Semaphore(self.concurrency)
+            self._slots = Slots(self.concurrency_now)  # a limit lowered before stays lowered
         self._users += 1
 
     async def _close(self) -> None:
@@ -196,6 +225,8 @@ class EndpointGenerator:
                     generations = await self._call(client, messages, n, params)
             except _Retryable as exc:
                 last = str(exc)
+                if exc.timed_out and self._answered:
+                    self._fall_back(slots, last)
                 if attempt == self.max_retries:
                     break
                 if exc.wait is not None:  # Retry-After: never sooner than asked
@@ -247,7 +278,7 @@ class EndpointGenerator:
             if elapsed < 0.9 * self.timeout:  # the client maps some dropped connections to timeouts
                 raise _Retryable(f"connection closed after {elapsed:.1f}s without an answer "
                                  f"({_cause(exc)})") from exc
-            raise _Retryable(f"timed out after {elapsed:.1f}s (request timeout {self.timeout:g}s)") from exc
+            raise _Retryable(f"timed out after {elapsed:.1f}s (request timeout {self.timeout:g}s)", timed_out=True) from exc
         except openai.APIConnectionError as exc:
             raise _Retryable(f"connection failed: {_cause(exc)}") from exc
         except openai.APIStatusError as exc:
@@ -257,6 +288,15 @@ class EndpointGenerator:
         if not isinstance(response, dict) or not isinstance(response.get("choices"), list) or not response["choices"]:
             raise _Retryable(f"the answer has no choices: {str(response)[:200]}")
         return _generations(response)
+
+    def _fall_back(self, slots: Slots, why: str) -> None:
+        """A request timed out while others are answered: the server is slower than the requests in
+        flight, not down. Halve the requests in flight (never below 1), say so, and go on."""
+        lowered = slots.shrink()
+        if lowered is not None:
+            self.concurrency_now = lowered
+            logger.warning("%s answers but is falling behind (%s): %d requests in flight from now on",
+                           self.base_url, why, lowered)
 
     def _refused(self, error: str) -> None:
         """Stop at once when the server refuses the first requests alike (HTTP 400 for a wrong model
