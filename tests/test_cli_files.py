@@ -200,3 +200,30 @@ def test_the_served_model_is_found_when_the_server_lists_one(tmp_path, data):
     assert result.exit_code == 0, result.output
     assert asked == {"only-model"}
     assert two.exit_code == 2 and "serves 2 models (a, b): name the one to use" in two.output
+
+
+def test_teacher_and_judge_request_settings_reach_the_server(tmp_path, data):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+    fake = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fake_server", fake)
+    spec.loader.exec_module(fake)
+    extra = '{"chat_template_kwargs": {"enable_thinking": false}}'
+    source = data("in.jsonl")
+    with fake.FakeServer(lambda request: fake.Reply(text="<judge>True</judge>")) as server:
+        invoke("cot", source, tmp_path / "cot.jsonl", "--teacher", "llm", "--endpoint", server.url, "--teacher-model", "t",
+               "--max-tokens", "77", "--temperature", "0.3", "--extra-body", extra, "--overwrite")
+        teacher = server.requests[0].body
+        before = len(server.requests)
+        invoke("refine", source, "--out", tmp_path / "o", "--judge", "llm", "--endpoint", server.url, "--judge-model", "j",
+               "--judge-max-tokens", "99", "--extra-body", extra)
+        judge = server.requests[before].body
+        bad = invoke("cot", source, tmp_path / "x.jsonl", "--teacher", "llm", "--endpoint", server.url,
+                     "--teacher-model", "t", "--extra-body", "[1]")
+    assert (teacher["model"], teacher["max_tokens"], teacher["temperature"]) == ("t", 77, 0.3)
+    assert teacher["chat_template_kwargs"] == judge["chat_template_kwargs"] == {"enable_thinking": False}
+    assert (judge["model"], judge["max_tokens"]) == ("j", 99)
+    assert bad.exit_code == 2 and "--extra-body must be a JSON object" in bad.output

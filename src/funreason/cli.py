@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -172,7 +173,8 @@ def stats(
 
 
 def endpoint_generator(
-    endpoint: str | None, model: str | None, api_key: str, concurrency: int, timeout: float = 60.0
+    endpoint: str | None, model: str | None, api_key: str, concurrency: int, timeout: float = 60.0,
+    extra_body: dict[str, Any] | None = None,
 ) -> Any:
     """An OpenAI-compatible generator when an endpoint is given, else None."""
     if endpoint is None:
@@ -180,8 +182,8 @@ def endpoint_generator(
     from funreason.llm.endpoint import EndpointGenerator, served_model
 
     model = model or served_model(endpoint, api_key, timeout)
-
-    return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency, timeout=timeout)
+    return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency, timeout=timeout,
+                             extra_body=extra_body)  # fmt: skip
 
 
 RESPONSES_HELP = (
@@ -194,6 +196,23 @@ ENDPOINT_HELP = (
     "OpenAI-compatible API root, e.g. http://localhost:8000/v1 (vLLM, SGLang, llama.cpp); "
     "where an LLM is asked for, $OPENAI_BASE_URL when not given."
 )
+
+
+EXTRA_BODY_HELP = ("JSON object merged into every request body, e.g. "
+                   "'{\"chat_template_kwargs\": {\"enable_thinking\": false}}' for Qwen3 on vLLM.")
+
+
+def parse_extra_body(text: str | None) -> dict[str, Any]:
+    """`--extra-body`: a JSON object, or a clear error naming the option."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--extra-body is not JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"--extra-body must be a JSON object, not {type(value).__name__}")
+    return value
 
 
 def base_url_from_env() -> str | None:
@@ -214,6 +233,9 @@ def cot(
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 64,
     request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Longest teacher reply (a reasoning teacher needs more).")] = 2048,
+    temperature: Annotated[float, typer.Option(min=0.0, help="The teacher's sampling temperature (first attempt).")] = 0.0,
+    extra_body: Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace reasoning that is already there.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
@@ -225,12 +247,14 @@ def cot(
         raise ValueError(f"--teacher must be template or llm, not {teacher!r}")
     if teacher == "llm":
         endpoint = endpoint or base_url_from_env()
-    generator = endpoint_generator(endpoint, teacher_model, api_key, concurrency, request_timeout) if teacher == "llm" else "template"
+    generator = (endpoint_generator(endpoint, teacher_model, api_key, concurrency, request_timeout, parse_extra_body(extra_body))
+                 if teacher == "llm" else "template")
     if generator is None:
         raise ValueError("--teacher llm needs --endpoint URL (or $OPENAI_BASE_URL)")
     rejects_path = output.with_suffix(".rejects.jsonl")
     with Rejects(rejects_path, strict=strict) as rejects:
-        summary = add_reasoning(source, output, generator, overwrite=overwrite, rejects=rejects)
+        summary = add_reasoning(source, output, generator, overwrite=overwrite, rejects=rejects,
+                                max_tokens=max_tokens, temperature=temperature)
     out.print(
         f"wrote {summary.written} samples to {output}: {summary.generated} new reasoning, {summary.kept} kept, "
         f"{summary.errors} failed"
@@ -254,6 +278,9 @@ def refine(
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Judge (and teacher) requests in flight at once.")] = 64,
     request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
+    judge_max_tokens: Annotated[int, typer.Option(min=1, help="Longest judge reply (a reasoning judge needs more).")] = 1024,
+    teacher_max_tokens: Annotated[int, typer.Option(min=1, help="Longest teacher reply.")] = 4096,
+    extra_body: Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)] = None,
     max_regenerations: Annotated[int, typer.Option(min=0, help="Attempts to correct or rewrite a failing sample at stages 4-5.")] = 2,
     undecided: Annotated[str, typer.Option(help="What a verdict the judge cannot settle counts as: pass, fail or hard.")] = "pass",
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per judge batch.")] = 256,
@@ -279,18 +306,20 @@ def refine(
         raise ValueError("--teacher-endpoint needs --teacher-model NAME")
     if teacher_model and not (teacher_endpoint or endpoint):
         raise ValueError("--teacher-model needs --endpoint URL (or --teacher-endpoint URL)")
+    body = parse_extra_body(extra_body)
     options = {} if kind == "rules" else {"endpoint": endpoint, "model": judge_model, "api_key": api_key,
-                                          "concurrency": concurrency, "timeout": request_timeout}
+                                          "concurrency": concurrency, "timeout": request_timeout,
+                                          "max_tokens": judge_max_tokens, "extra_body": body}
     if kind == "ensemble":
         models = [name.strip() for name in (judge_model or "").split(",") if name.strip()]
         if len(models) < 2:
             raise ValueError("--judge ensemble needs two or more judge models: --judge-model A,B[,C...]")
         options = {"judges": [{"kind": "llm", **options, "model": name} for name in models], "vote": vote}
-    teacher = (endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency, request_timeout)
+    teacher = (endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency, request_timeout, body)
                if teacher_model else None)
     summary = run_refine(
         source, output, make_judge(kind, **options), max_regenerations=max_regenerations,
-        regenerator=TeacherRegenerator(teacher) if teacher else None, undecided=undecided,
+        regenerator=TeacherRegenerator(teacher, max_tokens=teacher_max_tokens) if teacher else None, undecided=undecided,
         batch_size=batch_size, strict=strict,
     )  # fmt: skip
     out.print(refine_table(summary))
@@ -429,6 +458,7 @@ def evaluate(
     api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
     request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
+    extra_body: Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)] = None,
     mode: Annotated[str, typer.Option(help="prompt (BFCL's prompting format, any model) or fc (BFCL's function-calling "
                                            "format: functions as the OpenAI tools field, calls from tool_calls; --endpoint).")] = "prompt",
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
@@ -457,7 +487,8 @@ def evaluate(
     if compare:
         raise ValueError("--compare compares answer sets given with --responses; "
                          "to compare finished evaluation folders use `funreason compare DIR DIR...`")
-    generator = make_generator(model, endpoint, served_model, api_key, concurrency, batch_size, request_timeout)
+    generator = make_generator(model, endpoint, served_model, api_key, concurrency, batch_size, request_timeout,
+                               parse_extra_body(extra_body))  # fmt: skip
     if suite == "humaneval":
         from funreason.evaluate.humaneval import run_humaneval
 
@@ -512,11 +543,11 @@ def compare_runs(
 
 def make_generator(
     model: str | None, endpoint: str | None, served_model: str | None, api_key: str, concurrency: int,
-    batch_size: int, timeout: float = 60.0,
+    batch_size: int, timeout: float = 60.0, extra_body: dict[str, Any] | None = None,
 ) -> Any:
     """An endpoint generator when --endpoint is given, else the local model, batched."""
     if endpoint:
-        return endpoint_generator(endpoint, served_model or model, api_key, concurrency, timeout)
+        return endpoint_generator(endpoint, served_model or model, api_key, concurrency, timeout, extra_body)
     if not model:
         raise ValueError("give --model NAME_OR_PATH (or --endpoint URL with --served-model NAME)")
     from funreason.llm.local import LocalGenerator

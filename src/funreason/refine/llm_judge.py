@@ -57,6 +57,8 @@ class LLMOptions(BaseModel):
     timeout: float = Field(60.0, gt=0, description="Seconds per request.")
     max_retries: int = Field(5, ge=0, description="Retries of a failed request (429, 5xx, timeouts).")
     max_tokens: int = Field(1024, ge=1, description="Tokens per verdict (reasoning models need more).")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="Merged into every request body "
+                                       "(e.g. chat_template_kwargs).")
     retries: int = Field(2, ge=0, description="Times an unparseable verdict is asked again.")
     retry_temperature: float = Field(0.7, ge=0, description="Sampling temperature of those retries.")
 
@@ -144,7 +146,7 @@ def _endpoint_generator(options: LLMOptions) -> Generator:
     tokenizer = load_tokenizer(options.tokenizer or options.model) if options.mode == "completions" else None
     return EndpointGenerator(options.endpoint, options.model, api_key=options.api_key, mode=options.mode,
                              tokenizer=tokenizer, concurrency=options.concurrency, timeout=options.timeout,
-                             max_retries=options.max_retries)
+                             max_retries=options.max_retries, extra_body=options.extra_body)
 
 
 # --- hybrid: rules first -------------------------------------------------------------------------
