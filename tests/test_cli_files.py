@@ -1,7 +1,10 @@
 """Inputs are read-only: no command writes its outputs, rejects or errors over the file it reads."""
 
 import hashlib
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -9,6 +12,11 @@ from typer.testing import CliRunner
 from funreason.cli import app
 from funreason.records import read_samples, write_jsonl
 from funreason.synth import generate
+
+_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+fake = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("fake_server", fake)  # its dataclasses look their module up by name
+_spec.loader.exec_module(fake)
 
 
 def invoke(*args):
@@ -150,14 +158,6 @@ def test_openai_environment_variables_fill_in_the_endpoint(tmp_path, data, monke
 
 
 def test_refine_with_an_ensemble_of_llm_judges_from_the_cli(tmp_path):
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-    fake = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fake_server", fake)
-    spec.loader.exec_module(fake)
     source = tmp_path / "in.jsonl"
     write_jsonl(source, generate(4, seed=5))
 
@@ -178,14 +178,6 @@ def test_refine_with_an_ensemble_of_llm_judges_from_the_cli(tmp_path):
 
 
 def test_the_served_model_is_found_when_the_server_lists_one(tmp_path, data):
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-    fake = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fake_server", fake)
-    spec.loader.exec_module(fake)
     listed = ["only-model"]
 
     def script(request):
@@ -203,14 +195,6 @@ def test_the_served_model_is_found_when_the_server_lists_one(tmp_path, data):
 
 
 def test_teacher_and_judge_request_settings_reach_the_server(tmp_path, data):
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-    fake = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fake_server", fake)
-    spec.loader.exec_module(fake)
     extra = '{"chat_template_kwargs": {"enable_thinking": false}}'
     source = data("in.jsonl")
     with fake.FakeServer(lambda request: fake.Reply(text="<judge>True</judge>")) as server:

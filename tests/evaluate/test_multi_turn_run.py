@@ -188,21 +188,27 @@ def test_single_and_multi_turn_mix(tmp_path: Path, entries: list[MultiTurnEntry]
     assert summary.scores["multi_turn_base"].correct == 1
 
 
-def test_cli_end_to_end_resumes_per_entry(tmp_path: Path, tiny_model_dir: Path) -> None:
-    # The command line, model loading included, on a tiny random model saved like a hub model (the
-    # embedded SmolLM2's run is timed in the README: its 3,500-8,000-token prompts take minutes here).
+def _tiny_multi_turn_model(tokenizer_dir: Path) -> tuple:
+    """A random one-layer Qwen2 with room for BFCL's long multi-turn prompts, and its tokenizer."""
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     torch.manual_seed(0)
     config = Qwen2Config(
         vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=65536,
         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
     )  # fmt: skip
+    return Qwen2ForCausalLM(config).eval(), tokenizer
+
+
+def test_cli_end_to_end_resumes_per_entry(tmp_path: Path, tiny_model_dir: Path) -> None:
+    # The command line, model loading included, on a tiny random model saved like a hub model (the
+    # embedded SmolLM2's run is timed in the README: its 3,500-8,000-token prompts take minutes here).
+    model, tokenizer = _tiny_multi_turn_model(tiny_model_dir)
     model_dir = tmp_path / "model"
-    Qwen2ForCausalLM(config).save_pretrained(model_dir)
+    model.save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     out = tmp_path / "eval"
     command = [
@@ -238,19 +244,10 @@ def test_bfcl_multi_turn_result_files_are_scored(tmp_path: Path, entries: list[M
 
 
 def test_a_tiny_local_model_runs_and_resumes(tmp_path: Path, tiny_model_dir: Path) -> None:
-    import torch
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
-
     from funreason.llm.local import LocalGenerator
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=65536,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
-    )  # fmt: skip
-    generator = LocalGenerator(Qwen2ForCausalLM(config).eval(), tokenizer, batch_size=4)
+    model, tokenizer = _tiny_multi_turn_model(tiny_model_dir)
+    generator = LocalGenerator(model, tokenizer, batch_size=4)
     first = evaluate_bfcl(
         generator, tmp_path, categories=["multi_turn_base"], limit=1, max_tokens=4, progress=False
     )

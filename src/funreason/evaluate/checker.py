@@ -32,6 +32,7 @@ from funreason.evaluate.ast_rules import Calls, CheckResult, match_calls
 from funreason.evaluate.bfcl import BfclEntry, category_language
 from funreason.evaluate.decode_java_js import decode_java, decode_javascript
 from funreason.evaluate.decode_python import PythonDecodeError, decode_python
+from funreason.evaluate.fc import FcDecodeError, decode_fc
 
 __all__ = [
     "CheckResult",
@@ -41,6 +42,7 @@ __all__ = [
     "check_fc",
     "check_relevance",
     "decode",
+    "relevance_verdict",
     "remove_reasoning",
 ]
 
@@ -116,6 +118,12 @@ def check_relevance(output: str, category: str) -> CheckResult:
         decoded, error = decode_python(output), ""
     except PythonDecodeError as exc:
         decoded, error = None, str(exc)
+    return relevance_verdict(decoded, error, category)
+
+
+def relevance_verdict(decoded: Calls | None, error: str, category: str) -> CheckResult:
+    """The relevance rule on already decoded calls (None, with `error`, when the answer did not
+    decode): irrelevance categories pass without a call, live_relevance passes with one."""
     has_call = bool(decoded)
     if "irrelevance" in category:
         if has_call:
@@ -155,23 +163,12 @@ def check_entry(entry: BfclEntry, output: str, *, underscore_to_dot: bool = Fals
 def check_fc(entry: BfclEntry, result: Any) -> CheckResult:
     """Judge an FC-mode result (`[{name: arguments_json}]`, or the text of an answer without a call)
     as BFCL judges its FC models: `fc.decode_fc`, then its rules with `.` in names read as `_`."""
-    from funreason.evaluate.fc import FcDecodeError, decode_fc
-
     try:
         calls, error = decode_fc(result), ""
     except FcDecodeError as exc:
         calls, error = None, str(exc)
     if entry.is_relevance:
-        has_call = bool(calls)
-        if "irrelevance" in entry.category:
-            if has_call:
-                return CheckResult(False, "irrelevance_error:decoder_success",
-                                   ["Valid syntax. Successfully decode AST when it should not."], calls)  # fmt: skip
-            return CheckResult(True, decoded=calls)
-        if not has_call:
-            return CheckResult(False, "relevance_error:decoder_failed",
-                               [f"Invalid syntax. Failed to decode AST when it should have. {error}"], calls)  # fmt: skip
-        return CheckResult(True, decoded=calls)
+        return relevance_verdict(calls, error, entry.category)
     if calls is None:
         return CheckResult(False, "ast_decoder:decoder_failed", [f"Invalid syntax. Failed to decode AST. {error}"])
     return replace(check_calls(entry, calls, underscore_to_dot=True), decoded=calls)
