@@ -53,10 +53,12 @@ def check(result: int, what: str) -> None:
 
 
 def encode(text: str | None) -> bytes | None:
+    """A C string argument for libc, or NULL."""
     return None if text is None else text.encode()
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """mount(2), which the standard library does not wrap."""
     check(libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
           f"mount {target}")
 
@@ -168,11 +170,13 @@ def install_guard() -> None:
 
 
 def on_cpu_limit(signum, frame):
+    """SIGXCPU: say so on stderr (the parent reports "timed out") and stop."""
     os.write(2, b"\nTimeoutError: CPU time limit exceeded\n")
     os._exit(124)
 
 
 def set_limits(memory: int, cpu: int, fsize: int) -> None:
+    """Address space, CPU seconds and file size, as hard limits the program cannot raise."""
     for kind, soft, hard in (
         (resource.RLIMIT_AS, memory, memory),
         (resource.RLIMIT_CPU, cpu, cpu + 1),
@@ -187,6 +191,7 @@ def set_limits(memory: int, cpu: int, fsize: int) -> None:
 
 
 def read_nonce(fd: int) -> bytes:
+    """The run's nonce, read to the end of its pipe; the pipe is closed so the program finds nothing."""
     with os.fdopen(fd, "rb") as pipe:
         return pipe.read()
 
