@@ -136,7 +136,6 @@ def test_request_timeout_reaches_every_endpoint_client(tmp_path, data, monkeypat
 
 
 def test_openai_environment_variables_fill_in_the_endpoint(tmp_path, data, monkeypatch):
-    from funreason.demo import endpoint_generator
     from funreason.pipeline import PipelineConfig
 
     seen = []
@@ -153,7 +152,7 @@ def test_openai_environment_variables_fill_in_the_endpoint(tmp_path, data, monke
     assert result.exit_code == 2 and "client built" in result.output, result.output
     config = PipelineConfig(cot={"teacher": "llm", "model": "teacher"})
     with pytest.raises(RuntimeError, match="client built"):
-        endpoint_generator(config.cot)
+        config.cot.generator()
     assert seen == [("http://127.0.0.1:9/v1", "m", "sk-test"), ("http://127.0.0.1:9/v1", "teacher", "sk-test")]
 
 

@@ -1,11 +1,22 @@
 """The pipeline config: the shipped configs validate, and configs/demo.yaml is what `make demo` runs."""
 
+import importlib.util
+import re
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from funreason.cli import app
 from funreason.demo import demo_config
 from funreason.pipeline import PipelineConfig, load_config
+
+_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+fake = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("fake_server", fake)  # its dataclasses look their module up by name
+_spec.loader.exec_module(fake)
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -47,3 +58,89 @@ def test_out_override_and_empty_config(tmp_path):
     path.write_text("")
     assert load_config(path, out=tmp_path / "x").out == tmp_path / "x"
     assert PipelineConfig().data.source == "synth"
+
+
+def test_paper_sections_use_the_cli_endpoint_schema():
+    """Every section of configs/paper.yaml that talks to a server is the CLI's `EndpointSettings`."""
+    from funreason.cli import endpoint_settings
+    from funreason.llm.settings import EndpointSettings
+
+    config = load_config(CONFIGS / "paper.yaml")
+    cli = endpoint_settings("http://localhost:8000/v1", "Qwen/QwQ-32B", None, 128, 60.0, None, None)
+    for section in (config.cot, config.refine, config.refine.regenerator, config.evaluate, config.selfrefine):
+        assert isinstance(section, EndpointSettings) and isinstance(cli, EndpointSettings)
+    assert config.cot.model_dump(include=set(EndpointSettings.model_fields)) == cli.model_dump()
+
+
+def test_endpoint_keys_are_checked_in_every_section(tmp_path):
+    path = tmp_path / "c.yaml"
+    for text, message in [("evaluate: {endpoint: http://x/v1, temperature: 0.5}", "evaluation is greedy"),
+                          ("selfrefine: {load: docker}", "selfrefine.load"),
+                          ("refine: {regenerator: {max_token: 5}}", "refine.regenerator.max_token"),
+                          ("cot: {request_timeout: 0}", "cot.request_timeout")]:
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_config(path)
+    path.write_text("cot: {timeout: 7}")  # the name configs used before `request_timeout`
+    assert load_config(path).cot.request_timeout == 7
+
+
+_SECTION = re.compile(r"<(conversation|answer)>\n?(.*?)\n?</\1>", re.S)
+
+
+def _fake_pipeline_server(request: fake.Request) -> fake.Reply:
+    """Teacher: reasoning that quotes the request and ends with the answer; judge: passes all but the
+    first call it checks at stage 4; the rest (regenerator, evaluation, rollouts): no call."""
+    if request.path.endswith("/load_lora_adapter"):
+        return fake.Reply(text="ok")
+    tag = request.body.get("tag")
+    if tag == "teacher":
+        parts = dict(_SECTION.findall(request.prompt))
+        return fake.Reply(text=f"The user asks: {parts['conversation']}\nSo I answer:\n{parts['answer']}")
+    if tag == "judge":
+        first_stage_4 = "Decide whether the call is right" in request.prompt and not _fake_pipeline_server.failed
+        _fake_pipeline_server.failed |= first_stage_4
+        return fake.Reply(text="<judge>False</judge>" if first_stage_4 else "<judge>True</judge>")
+    return fake.Reply(text="I cannot help with that.")
+
+
+def test_every_endpoint_setting_of_a_run_config_reaches_the_server(tmp_path, tiny_model_dir):
+    """`funreason run` with the teacher, judge, regenerator, evaluation and rollouts each on the
+    server with settings of their own: each request carries its section's settings."""
+    _fake_pipeline_server.failed = False
+    sections = {"teacher": (101, 0.11), "judge": (102, 0.12), "regen": (103, 0.13), "eval": (104, None),
+                "rollout": (105, 0.15)}
+    with fake.FakeServer(_fake_pipeline_server) as server:
+        def section(tag: str) -> dict:
+            max_tokens, temperature = sections[tag]
+            settings = {"endpoint": server.url, "model": f"m-{tag}", "api_key": f"key-{tag}", "max_tokens": max_tokens,
+                        "extra_body": {"tag": tag}, "request_timeout": 30, "concurrency": 2}
+            return settings if temperature is None else {**settings, "temperature": temperature}
+
+        train = {"max_steps": 1, "batch_size": 1, "lora_r": 4, "max_length": 4096, "logging_steps": 1}
+        config = {
+            "model": str(tiny_model_dir), "out": str(tmp_path / "run"), "data": {"samples": 6},
+            "cot": {"teacher": "llm", **section("teacher")},
+            "refine": {"judge": "llm", "max_regenerations": 1, **section("judge"), "regenerator": section("regen")},
+            "train": {"options": train},
+            "evaluate": {"categories": ["simple_python"], "limit": 1, "load": "lora", **section("eval")},
+            "selfrefine": {"rounds": 1, "queries": 2, "load": "lora", **section("rollout"), "train": train},
+        }  # fmt: skip
+        path = tmp_path / "run.yaml"
+        path.write_text(yaml.safe_dump(config))
+        result = CliRunner().invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    asked = [r for r in server.requests if r.path.endswith("/chat/completions")]
+    assert {r.body["tag"] for r in asked} == set(sections)
+    for r in asked:
+        tag = r.body["tag"]
+        max_tokens, temperature = sections[tag]
+        assert r.body["max_tokens"] == max_tokens and r.headers["authorization"] == f"Bearer key-{tag}", r.body
+        assert r.body["temperature"] == (temperature or 0.0)
+    models = {tag: {r.body["model"] for r in asked if r.body["tag"] == tag} for tag in sections}
+    loaded = [r.body for r in server.requests if r.path.endswith("/load_lora_adapter")]
+    trained = {body["lora_name"] for body in loaded}
+    assert models["teacher"] == {"m-teacher"} and models["regen"] == {"m-regen"} and models["judge"] == {"m-judge"}
+    assert models["rollout"] <= trained and len(models["rollout"]) == 1  # round 1 asks the trained adapter
+    assert models["eval"] - {"m-eval"} <= trained and "m-eval" in models["eval"]  # base, then each trained model
+    assert str(tmp_path / "run" / "train" / "final") in {body["lora_path"] for body in loaded}

@@ -199,3 +199,39 @@ def test_a_round_trains_on_the_models_own_answers_not_the_reference(tiny_model_d
         assert sample.calls == _OwnAnswers.own_answer(reference[sample.meta["query_id"]])
     assert sum(s.calls != reference[s.meta["query_id"]].calls for s in own) >= 3
     assert result["train"]["steps"] == 2 and Path(result["model_out"]).is_dir()
+
+
+def test_rollouts_run_on_an_endpoint_from_the_cli(tiny_model_dir, tmp_path):
+    """`selfrefine --endpoint`: the served model answers the queries; FCDR and training run here."""
+    import importlib.util
+
+    from typer.testing import CliRunner
+
+    from funreason.calls import format_turn
+    from funreason.cli import app
+    from funreason.reasoning_template import template_reasoning
+
+    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+    fake = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fake_server", fake)
+    spec.loader.exec_module(fake)
+    by_query = {q.query: q for q in QUERIES}
+
+    def script(request):
+        query = by_query[request.prompt]
+        answer = _OwnAnswers.own_answer(query) if query.is_call else query.answer
+        return fake.Reply(text=format_turn(template_reasoning(query.query, query.tools, answer), answer))
+
+    queries = tmp_path / "queries.jsonl"
+    write_jsonl(queries, QUERIES)
+    args = ["selfrefine", "--queries", str(queries), "--model", str(tiny_model_dir), "--max-steps", "1",
+            "--eval-limit", "1", "--served-model", "served", "--extra-body", '{"seed": 3}']
+    with fake.FakeServer(script) as server:
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run"), "--endpoint", server.url])
+        two = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "two"), "--endpoint", server.url, "--rounds", "2"])
+    assert result.exit_code == 0, result.output
+    assert {(r.body["model"], r.body["temperature"], r.body["seed"]) for r in server.requests} == {("served", 0.7, 3)}
+    assert len(server.requests) == len(QUERIES)
+    round_1 = json.loads((tmp_path / "run" / "round_1" / "round.json").read_text())
+    assert round_1["refine"]["refined"] > 0 and round_1["train"]["steps"] == 1
+    assert two.exit_code == 2 and "set load to lora or path" in two.output

@@ -172,20 +172,6 @@ def stats(
     report_rejects(rejects.count, rejects.examples, notes=rejects.notes)
 
 
-def endpoint_generator(
-    endpoint: str | None, model: str | None, api_key: str, concurrency: int, timeout: float = 60.0,
-    extra_body: dict[str, Any] | None = None,
-) -> Any:
-    """An OpenAI-compatible generator when an endpoint is given, else None."""
-    if endpoint is None:
-        return None
-    from funreason.llm.endpoint import EndpointGenerator, served_model
-
-    model = model or served_model(endpoint, api_key, timeout)
-    return EndpointGenerator(endpoint, model, api_key=api_key, concurrency=concurrency, timeout=timeout,
-                             extra_body=extra_body)  # fmt: skip
-
-
 RESPONSES_HELP = (
     "Score answers generated elsewhere instead of generating: bfcl-eval's result/ folder (one answer set per "
     "model folder), a model folder, BFCL_v4_<category>_result.json files or {id, result} JSONL (one set per "
@@ -200,6 +186,32 @@ ENDPOINT_HELP = (
 
 EXTRA_BODY_HELP = ("JSON object merged into every request body, e.g. "
                    "'{\"chat_template_kwargs\": {\"enable_thinking\": false}}' for Qwen3 on vLLM.")
+LOAD_HELP = ("How the endpoint gets each round's trained model: none (it serves --model only), lora (vLLM runtime "
+             "LoRA loading) or path (it loads a checkpoint folder named as the model, as `transformers serve` does).")
+API_KEY_HELP = "API key for the endpoint (vLLM accepts any)."
+TIMEOUT_HELP = "Seconds one endpoint request may take before it is retried (a reasoning model or a busy server needs more)."
+DEADLINE_HELP = "Seconds the command may spend on the endpoint in all; past it the run stops, keeping what finished."
+
+# The endpoint options every command that talks to a server shares; `endpoint_settings` turns them
+# into the `EndpointSettings` that config sections hold too (same names: --request-timeout is request_timeout).
+EndpointOpt = Annotated[str | None, typer.Option(help=ENDPOINT_HELP)]
+ApiKeyOpt = Annotated[str | None, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP, show_default="EMPTY")]
+ConcurrencyOpt = Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")]
+TimeoutOpt = Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)]
+ExtraBodyOpt = Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)]
+DeadlineOpt = Annotated[float | None, typer.Option(min=0.001, help=DEADLINE_HELP, show_default="none")]
+
+
+def endpoint_settings(
+    endpoint: str | None, model: str | None, api_key: str | None, concurrency: int, request_timeout: float,
+    extra_body: str | None, deadline: float | None, **request: Any,
+) -> Any:
+    """The shared `EndpointSettings` from a command's endpoint options (`request`: max_tokens, temperature)."""
+    from funreason.llm.settings import EndpointSettings
+
+    return EndpointSettings(endpoint=endpoint, model=model, api_key=api_key, concurrency=concurrency,
+                            request_timeout=request_timeout, extra_body=parse_extra_body(extra_body),
+                            deadline=deadline, **request)  # fmt: skip
 
 
 def parse_extra_body(text: str | None) -> dict[str, Any]:
@@ -215,27 +227,21 @@ def parse_extra_body(text: str | None) -> dict[str, Any]:
     return value
 
 
-def base_url_from_env() -> str | None:
-    """`$OPENAI_BASE_URL`, the variable OpenAI's own clients read, for commands that need an endpoint."""
-    return os.environ.get("OPENAI_BASE_URL") or None
-API_KEY_HELP = "API key for the endpoint (vLLM accepts any)."
-TIMEOUT_HELP = "Seconds one endpoint request may take before it is retried (a reasoning model or a busy server needs more)."
-
-
 @app.command()
 @user_errors
 def cot(
     source: Annotated[Path, typer.Argument(help="Samples (funreason JSONL).", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Argument(help="Where to write the samples with reasoning.")],
     teacher: Annotated[str, typer.Option(help="template (offline rules) or llm (needs --endpoint).")] = "template",
-    endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
+    endpoint: EndpointOpt = None,
     teacher_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="the only model it lists")] = None,
-    api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
-    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 64,
-    request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
+    api_key: ApiKeyOpt = None,
+    concurrency: ConcurrencyOpt = 64,
+    request_timeout: TimeoutOpt = 60.0,
     max_tokens: Annotated[int, typer.Option(min=1, help="Longest teacher reply (a reasoning teacher needs more).")] = 2048,
     temperature: Annotated[float, typer.Option(min=0.0, help="The teacher's sampling temperature (first attempt).")] = 0.0,
-    extra_body: Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)] = None,
+    extra_body: ExtraBodyOpt = None,
+    deadline: DeadlineOpt = None,
     overwrite: Annotated[bool, typer.Option(help="Replace reasoning that is already there.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help=STRICT_HELP)] = False,
 ) -> None:
@@ -245,12 +251,8 @@ def cot(
 
     if teacher not in ("template", "llm"):
         raise ValueError(f"--teacher must be template or llm, not {teacher!r}")
-    if teacher == "llm":
-        endpoint = endpoint or base_url_from_env()
-    generator = (endpoint_generator(endpoint, teacher_model, api_key, concurrency, request_timeout, parse_extra_body(extra_body))
-                 if teacher == "llm" else "template")
-    if generator is None:
-        raise ValueError("--teacher llm needs --endpoint URL (or $OPENAI_BASE_URL)")
+    settings = endpoint_settings(endpoint, teacher_model, api_key, concurrency, request_timeout, extra_body, deadline)
+    generator = settings.generator(role="--teacher llm") if teacher == "llm" else "template"
     rejects_path = output.with_suffix(".rejects.jsonl")
     with Rejects(rejects_path, strict=strict) as rejects:
         summary = add_reasoning(source, output, generator, overwrite=overwrite, rejects=rejects,
@@ -269,18 +271,19 @@ def refine(
     source: Annotated[Path, typer.Argument(help="Samples to refine (funreason JSONL).", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Option("--out", help="Folder for refined/hard/dropped/errors and the report.")],
     judge: Annotated[str | None, typer.Option(help="rules, llm, hybrid, or ensemble (several LLM judges voting).", show_default="hybrid with --endpoint, else rules")] = None,
-    endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP)] = None,
+    endpoint: EndpointOpt = None,
     judge_model: Annotated[str | None, typer.Option(help="Judge model name served by the endpoint; for ensemble, several, comma-separated.", show_default="the only model it lists")] = None,
     vote: Annotated[str, typer.Option(help="How an ensemble decides: unanimous, majority, or mean>=τ (a share of passes).")] = "unanimous",
     teacher_model: Annotated[str | None, typer.Option(help="Teacher model that rewrites stage 4-5 failures "
                                                            "(without one they go to the hard pool).")] = None,
     teacher_endpoint: Annotated[str | None, typer.Option(help="The teacher's API root, if not --endpoint.")] = None,
-    api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
+    api_key: ApiKeyOpt = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Judge (and teacher) requests in flight at once.")] = 64,
-    request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
+    request_timeout: TimeoutOpt = 60.0,
     judge_max_tokens: Annotated[int, typer.Option(min=1, help="Longest judge reply (a reasoning judge needs more).")] = 1024,
     teacher_max_tokens: Annotated[int, typer.Option(min=1, help="Longest teacher reply.")] = 4096,
-    extra_body: Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)] = None,
+    extra_body: ExtraBodyOpt = None,
+    deadline: DeadlineOpt = None,
     max_regenerations: Annotated[int, typer.Option(min=0, help="Attempts to correct or rewrite a failing sample at stages 4-5.")] = 2,
     undecided: Annotated[str, typer.Option(help="What a verdict the judge cannot settle counts as: pass, fail or hard.")] = "pass",
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per judge batch.")] = 256,
@@ -294,32 +297,23 @@ def refine(
     kind = judge or ("hybrid" if endpoint else "rules")
     if kind not in ("rules", "llm", "hybrid", "ensemble"):
         raise ValueError(f"--judge must be rules, llm, hybrid or ensemble, not {kind!r}")
-    if kind != "rules" or teacher_model:
-        endpoint = endpoint or base_url_from_env()
-    if kind != "rules" and not endpoint:
-        raise ValueError(f"--judge {kind} needs --endpoint URL (and --judge-model NAME unless the server serves one model)")
-    if kind in ("llm", "hybrid") and not judge_model:
-        from funreason.llm.endpoint import served_model
-
-        judge_model = served_model(endpoint, api_key, request_timeout)
     if teacher_endpoint and not teacher_model:
         raise ValueError("--teacher-endpoint needs --teacher-model NAME")
-    if teacher_model and not (teacher_endpoint or endpoint):
-        raise ValueError("--teacher-model needs --endpoint URL (or --teacher-endpoint URL)")
-    body = parse_extra_body(extra_body)
-    options = {} if kind == "rules" else {"endpoint": endpoint, "model": judge_model, "api_key": api_key,
-                                          "concurrency": concurrency, "timeout": request_timeout,
-                                          "max_tokens": judge_max_tokens, "extra_body": body}
+    judge_settings = endpoint_settings(endpoint, judge_model, api_key, concurrency, request_timeout, extra_body,
+                                       deadline, max_tokens=judge_max_tokens)  # fmt: skip
+    options = {} if kind == "rules" else judge_settings.model_dump(exclude_defaults=True)
     if kind == "ensemble":
         models = [name.strip() for name in (judge_model or "").split(",") if name.strip()]
         if len(models) < 2:
             raise ValueError("--judge ensemble needs two or more judge models: --judge-model A,B[,C...]")
         options = {"judges": [{"kind": "llm", **options, "model": name} for name in models], "vote": vote}
-    teacher = (endpoint_generator(teacher_endpoint or endpoint, teacher_model, api_key, concurrency, request_timeout, body)
-               if teacher_model else None)
+    teacher = None
+    if teacher_model:
+        teacher_settings = judge_settings.model_copy(update={"endpoint": teacher_endpoint or endpoint, "model": teacher_model})
+        teacher = TeacherRegenerator(teacher_settings.generator(role="--teacher-model"), max_tokens=teacher_max_tokens)
     summary = run_refine(
         source, output, make_judge(kind, **options), max_regenerations=max_regenerations,
-        regenerator=TeacherRegenerator(teacher, max_tokens=teacher_max_tokens) if teacher else None, undecided=undecided,
+        regenerator=teacher, undecided=undecided,
         batch_size=batch_size, strict=strict,
     )  # fmt: skip
     out.print(refine_table(summary))
@@ -416,16 +410,31 @@ def selfrefine(
     max_steps: Annotated[int, typer.Option(help="Training steps per round (-1: one epoch).")] = -1,
     lora_r: Annotated[int, typer.Option(help="LoRA rank of each round's training; 0 trains all weights.")] = 16,
     eval_limit: Annotated[int, typer.Option(min=1, help="BFCL entries per category evaluated each round.")] = 20,
+    endpoint: Annotated[str | None, typer.Option(help="OpenAI-compatible API root that serves --model: rollouts run "
+                                                      "there instead of locally (and evaluations, with --load lora|path).")] = None,
+    served_model: Annotated[str | None, typer.Option(help="Name the endpoint serves --model under.", show_default="the only model it lists")] = None,
+    load: Annotated[str, typer.Option(help=LOAD_HELP)] = "none",
+    api_key: ApiKeyOpt = None,
+    concurrency: ConcurrencyOpt = 64,
+    request_timeout: TimeoutOpt = 60.0,
+    extra_body: ExtraBodyOpt = None,
+    deadline: DeadlineOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Self-refinement: the model answers the queries, FCDR keeps what is right, the model trains on it."""
     from funreason.selfrefine import SelfRefineConfig
     from funreason.selfrefine import selfrefine as run_rounds
 
+    server = None
+    if endpoint:
+        settings = endpoint_settings(endpoint, served_model, api_key, concurrency, request_timeout, extra_body, deadline)
+        server = {**settings.model_dump(exclude_defaults=True), "load": load}
+
     config = SelfRefineConfig(
         model=model, queries=queries, out=output, rounds=rounds, hard_only=hard_only,
         samples_per_query=samples_per_query, temperature=temperature, max_queries=max_queries, replay=replay,
         replay_data=replay_data, train={"max_steps": max_steps, "lora_r": lora_r}, eval_limit=eval_limit, seed=seed,
+        rollout_endpoint=server, eval_endpoint=server if load != "none" else None,
     )  # fmt: skip
     results = run_rounds(config, console=console)
     out.print(rounds_table(results))
@@ -455,10 +464,11 @@ def evaluate(
     model: Annotated[str | None, typer.Option(help="Model name, path or adapter folder to generate with.")] = None,
     endpoint: Annotated[str | None, typer.Option(help=ENDPOINT_HELP + " Generates there instead of locally.")] = None,
     served_model: Annotated[str | None, typer.Option(help="Model name served by the endpoint.", show_default="--model, else the only model the endpoint lists")] = None,
-    api_key: Annotated[str, typer.Option(envvar="OPENAI_API_KEY", help=API_KEY_HELP)] = "EMPTY",
-    concurrency: Annotated[int, typer.Option(min=1, help="Endpoint requests in flight at once.")] = 64,
-    request_timeout: Annotated[float, typer.Option(min=0.001, help=TIMEOUT_HELP)] = 60.0,
-    extra_body: Annotated[str | None, typer.Option(help=EXTRA_BODY_HELP)] = None,
+    api_key: ApiKeyOpt = None,
+    concurrency: ConcurrencyOpt = 64,
+    request_timeout: TimeoutOpt = 60.0,
+    extra_body: ExtraBodyOpt = None,
+    deadline: DeadlineOpt = None,
     mode: Annotated[str, typer.Option(help="prompt (BFCL's prompting format, any model) or fc (BFCL's function-calling "
                                            "format: functions as the OpenAI tools field, calls from tool_calls; --endpoint).")] = "prompt",
     suite: Annotated[str, typer.Option(help="bfcl, or humaneval (the forgetting check).")] = "bfcl",
@@ -487,8 +497,9 @@ def evaluate(
     if compare:
         raise ValueError("--compare compares answer sets given with --responses; "
                          "to compare finished evaluation folders use `funreason compare DIR DIR...`")
-    generator = make_generator(model, endpoint, served_model, api_key, concurrency, batch_size, request_timeout,
-                               parse_extra_body(extra_body))  # fmt: skip
+    settings = endpoint_settings(endpoint, served_model or model, api_key, concurrency, request_timeout, extra_body,
+                                 deadline)  # fmt: skip
+    generator = make_generator(model, settings, batch_size)
     if suite == "humaneval":
         from funreason.evaluate.humaneval import run_humaneval
 
@@ -541,13 +552,10 @@ def compare_runs(
     out.print(comparison.markdown() if markdown else comparison.table())
 
 
-def make_generator(
-    model: str | None, endpoint: str | None, served_model: str | None, api_key: str, concurrency: int,
-    batch_size: int, timeout: float = 60.0, extra_body: dict[str, Any] | None = None,
-) -> Any:
+def make_generator(model: str | None, settings: Any, batch_size: int) -> Any:
     """An endpoint generator when --endpoint is given, else the local model, batched."""
-    if endpoint:
-        return endpoint_generator(endpoint, served_model or model, api_key, concurrency, timeout, extra_body)
+    if settings.endpoint:
+        return settings.generator(role="evaluate --endpoint")
     if not model:
         raise ValueError("give --model NAME_OR_PATH (or --endpoint URL with --served-model NAME)")
     from funreason.llm.local import LocalGenerator

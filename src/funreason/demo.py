@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from rich.console import Console
 from funreason import runreport
 from funreason.cot import add_reasoning
 from funreason.formats import read as read_format
+from funreason.llm.settings import ModelEndpoint
 from funreason.models import load_tokenizer
 from funreason.pipeline import PipelineConfig, read_json, train_in_subprocess
 from funreason.records import Rejects, read_samples, write_jsonl
@@ -169,8 +169,11 @@ def prepare_data(config: PipelineConfig, folder: Path, console: Console) -> tupl
                       f"first: {rejects.examples[0]}", highlight=False)
     if config.cot.teacher != "keep":
         with_reasoning = folder / "samples.cot.jsonl"
-        teacher = "template" if config.cot.teacher == "template" else endpoint_generator(config.cot)
-        add_reasoning(path, with_reasoning, teacher, overwrite=True)
+        if config.cot.teacher == "template":
+            add_reasoning(path, with_reasoning, "template", overwrite=True)
+        else:
+            teacher = config.cot.generator(role="the LLM teacher (cot.teacher: llm)")
+            add_reasoning(path, with_reasoning, teacher, overwrite=True, **config.cot.request_settings(max_tokens=2048))
         path = with_reasoning
     record = {"settings": settings, "path": str(path), "samples": written, "rejects": rejects.count,
               "first_reject": rejects.examples[0] if rejects.examples else None}  # fmt: skip
@@ -188,23 +191,9 @@ def data_markdown(record: dict[str, Any], folder: Path) -> str:
     return line + "."
 
 
-def endpoint_generator(section: Any) -> Any:
-    from funreason.llm.endpoint import EndpointGenerator
-
-    # OpenAI's own variables fill what the section leaves out, as they do for the CLI.
-    endpoint = section.endpoint or os.environ.get("OPENAI_BASE_URL")
-    api_key = section.api_key if section.api_key != "EMPTY" else os.environ.get("OPENAI_API_KEY", "EMPTY")
-    if not (endpoint and section.model):
-        raise ValueError("an LLM teacher or judge needs `endpoint` (or $OPENAI_BASE_URL) and `model` in its config section")
-    return EndpointGenerator(endpoint, section.model, api_key=api_key,
-                             concurrency=section.concurrency, timeout=section.timeout)  # fmt: skip
-
-
 def make_refine_judge(config: PipelineConfig) -> Any:
     section = config.refine
-    if section.judge == "rules":
-        return make_judge("rules")
-    return make_judge(section.judge, generator=endpoint_generator(section))
+    return make_judge(section.judge, **section.judge_options())
 
 
 def make_regenerator(config: PipelineConfig) -> Any:
@@ -212,7 +201,10 @@ def make_regenerator(config: PipelineConfig) -> Any:
     from funreason.refine.teacher import TeacherRegenerator
 
     section = config.refine.regenerator
-    return TeacherRegenerator(endpoint_generator(section)) if section is not None else None
+    if section is None:
+        return None
+    generator = section.generator(role="the regenerator (refine.regenerator)")
+    return TeacherRegenerator(generator, **section.request_settings(max_tokens=4096))
 
 
 def train_model(config: PipelineConfig, refined: Path, output: Path, console: Console) -> dict[str, Any]:
@@ -235,18 +227,34 @@ def train_model(config: PipelineConfig, refined: Path, output: Path, console: Co
 
 
 def evaluate(model: str, out: Path, config: PipelineConfig) -> dict[str, dict[str, int]]:
-    """Entries right and entries scored per BFCL category of `model` (local generation; resumes an
-    interrupted run)."""
+    """Entries right and entries scored per BFCL category of `model`, generated locally or on the
+    evaluate section's endpoint (resumes an interrupted run)."""
     from funreason.evaluate.run import evaluate_bfcl
-    from funreason.llm.local import LocalGenerator
-    from funreason.models import load_model
 
     section = config.evaluate
-    loaded, tokenizer = load_model(model)
-    generator = LocalGenerator(loaded, tokenizer, batch_size=section.batch_size)
+    generator = model_generator(model, section, config.model, section.batch_size)
     summary = evaluate_bfcl(generator, out, categories=section.categories, limit=section.limit,
                             max_tokens=section.max_tokens, seed=config.seed, meta={"model": model})  # fmt: skip
     return {name: {"correct": score.correct, "total": score.total} for name, score in summary.scores.items()}
+
+
+def model_generator(model: str, section: ModelEndpoint, base: str, batch_size: int) -> Any:
+    """A generator for `model`: on the section's endpoint when it names one, else loaded here."""
+    if section.endpoint:
+        return section.generator_for(model, base)
+    from funreason.llm.local import LocalGenerator
+    from funreason.models import load_model
+
+    loaded, tokenizer = load_model(model)
+    return LocalGenerator(loaded, tokenizer, batch_size=batch_size)
+
+
+def _endpoint_of(section: ModelEndpoint) -> dict[str, Any] | None:
+    """A section's endpoint settings as set, for `SelfRefineConfig` (None: generate locally); the
+    sampling settings stay the section's own."""
+    if not section.endpoint:
+        return None
+    return section.model_dump(include=set(ModelEndpoint.model_fields) - {"max_tokens", "temperature"}, exclude_unset=True)
 
 
 def _counts(scores_json: Path) -> dict[str, dict[str, int]]:
@@ -263,9 +271,11 @@ def self_refine(config: PipelineConfig, model: str, queries: Path, out: Path, co
     settings = SelfRefineConfig(
         model=model, queries=queries, out=out, rounds=section.rounds, hard_only=section.hard_only,
         samples_per_query=section.samples_per_query, temperature=section.temperature,
-        max_queries=section.queries, max_new_tokens=config.evaluate.max_tokens, replay=section.replay,
+        max_queries=section.queries, max_new_tokens=section.max_tokens or config.evaluate.max_tokens,
+        replay=section.replay, judge=config.refine.judge, judge_options=config.refine.judge_options(),
+        rollout_endpoint=_endpoint_of(section), eval_endpoint=_endpoint_of(config.evaluate), served=config.model,
         replay_data=config.out / "data" / "train.jsonl", train=section.train,
-        eval_categories=config.evaluate.categories, eval_limit=config.evaluate.limit,
+        eval_categories=config.evaluate.categories, eval_max_tokens=config.evaluate.max_tokens, eval_limit=config.evaluate.limit,
         evaluate=config.evaluate.enabled, seed=config.seed,
     )  # fmt: skip
     return selfrefine(settings, console=console)

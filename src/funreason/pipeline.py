@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rich.console import Console
 
 from funreason.configfile import load_config_file
+from funreason.llm.settings import EndpointSettings, ModelEndpoint
 from funreason.models import EMBEDDED_NAME
 
 
@@ -32,26 +33,26 @@ class DataSection(_Section):
     fault_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of calls corrupted on purpose (demo).")
 
 
-class EndpointSection(_Section):
-    endpoint: str | None = Field(None, description="OpenAI-compatible API root; None: offline.")
-    model: str | None = Field(None, description="Model name served by the endpoint.")
-    api_key: str = "EMPTY"
-    concurrency: int = Field(64, ge=1)
-    timeout: float = Field(60.0, gt=0, description="Seconds one request may take before it is retried.")
+class CotSection(EndpointSettings):
+    """Reasoning for the data: kept, from the offline template, or from a teacher LLM at `endpoint`."""
 
-
-class CotSection(EndpointSection):
     teacher: Literal["keep", "template", "llm"] = Field("keep", description="keep: use the data's reasoning.")
 
 
-class RefineSection(EndpointSection):
+class RefineSection(EndpointSettings):
     """FCDR: the judge (its endpoint for llm and hybrid), and the teacher that rewrites stage 4-5 failures."""
 
     judge: Literal["rules", "llm", "hybrid"] = "rules"
     max_regenerations: int = Field(2, ge=0, description="Attempts to correct or rewrite a stage 4-5 failure.")
     undecided: Literal["pass", "fail", "hard"] = Field("pass", description="What an undecided verdict counts as.")
-    regenerator: EndpointSection | None = Field(
+    regenerator: EndpointSettings | None = Field(
         None, description="The teacher LLM that rewrites stage 4-5 failures; None: they go to the hard pool.")
+
+    def judge_options(self) -> dict[str, Any]:
+        """`make_judge` options of the section's judge: its endpoint settings as set (none for rules)."""
+        if self.judge == "rules":
+            return {}
+        return self.model_dump(include=set(EndpointSettings.model_fields), exclude_unset=True, by_alias=False)
 
 
 class TrainSection(_Section):
@@ -60,24 +61,34 @@ class TrainSection(_Section):
     options: dict[str, Any] = Field(default_factory=dict, description="TrainConfig fields (max_steps, lora_r...).")
 
 
-class EvalSection(_Section):
-    """Local evaluation of the base, trained and self-refined models (for vLLM speed on a served
-    model, use `funreason evaluate --endpoint`)."""
+class EvalSection(ModelEndpoint):
+    """BFCL evaluation of the base, trained and self-refined models: locally, or, with `endpoint`,
+    on a server (which gets the trained models as `load` says)."""
 
     categories: list[str] = Field(["non_live", "live"], description="BFCL categories or groups.")
     limit: int | None = Field(None, ge=1, description="First N entries per category.")
-    max_tokens: int = Field(1024, ge=1)
-    batch_size: int = Field(16, ge=1)
+    max_tokens: int = Field(1024, ge=1, description="Longest answer generated.")
+    batch_size: int = Field(16, ge=1, description="Prompts per batch of local generation.")
     base: bool = Field(True, description="Also evaluate the model before training.")
     enabled: bool = True
 
+    @field_validator("temperature")
+    @classmethod
+    def _greedy(cls, value: float | None) -> float | None:
+        if value:
+            raise ValueError("evaluation is greedy (temperature 0, as BFCL scores); leave temperature out")
+        return value
 
-class SelfRefineSection(_Section):
+
+class SelfRefineSection(ModelEndpoint):
+    """Self-refinement rounds: rollouts from the trained model (locally, or, with `endpoint`, on a
+    server that gets the trained model as `load` says), filtered by the refine section's judge."""
+
     rounds: int = Field(0, ge=0, description="Self-refinement rounds after training (0: none).")
     queries: int | None = Field(None, ge=1, description="Queries asked per round (first N of the data).")
     hard_only: bool = False
     samples_per_query: int = Field(1, ge=1)
-    temperature: float = Field(0.7, ge=0.0)
+    temperature: float = Field(0.7, ge=0.0, description="Sampling temperature of the rollouts.")
     replay: float = Field(0.0, ge=0.0)
     train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig fields for each round.")
 
@@ -94,6 +105,17 @@ class PipelineConfig(_Section):
     train: TrainSection = TrainSection()
     evaluate: EvalSection = EvalSection()
     selfrefine: SelfRefineSection = SelfRefineSection()
+
+    @model_validator(mode="after")
+    def _trained_models_reach_the_server(self) -> PipelineConfig:
+        """Evaluation and rollouts ask for models trained in the run: an endpoint there must get them."""
+        for name, section, used in (("evaluate", self.evaluate, self.evaluate.enabled),
+                                    ("selfrefine", self.selfrefine, self.selfrefine.rounds > 0)):
+            if used and section.endpoint and section.load == "none":
+                raise ValueError(f"{name}.endpoint: {name} asks for the models trained in this run, which a server "
+                                 f"that serves one model cannot answer for; set {name}.load to lora (vLLM runtime "
+                                 "LoRA loading) or path (a server that loads a folder by path), or drop the endpoint")
+        return self
 
 
 def load_config(path: str | Path, **overrides: Any) -> PipelineConfig:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
 from funreason.calls import CallParseError, parse_calls, split_think
+from funreason.llm.settings import ModelEndpoint
 from funreason.models import EMBEDDED_NAME, load_model
 from funreason.records import Rejects, Sample, read_samples, write_jsonl
 from funreason.refine import make_judge, refine
@@ -47,17 +48,34 @@ class SelfRefineConfig(BaseModel):
     samples_per_query: int = Field(1, ge=1)
     temperature: float = Field(0.7, ge=0.0)
     max_queries: int | None = Field(None, ge=1, description="Use the first N queries only.")
-    max_new_tokens: int = Field(512, ge=1)
+    max_new_tokens: int = Field(512, ge=1, description="Longest rollout.")
+    eval_max_tokens: int | None = Field(None, ge=1, description="Longest answer at each round's evaluation "
+                                                                "(default: max_new_tokens).")
     generation_batch_size: int = Field(16, ge=1)
     replay: float = Field(0.0, ge=0.0, description="Earlier refined samples mixed in, as a fraction of the new ones.")
     replay_data: Path | None = Field(None, description="Refined data from before self-refinement, for replay.")
     judge: str = Field("rules", description="FCDR judge: rules (offline) or an endpoint judge via judge_options.")
     judge_options: dict[str, Any] = Field(default_factory=dict)
+    rollout_endpoint: ModelEndpoint | None = Field(
+        None, description="Roll out on this server instead of locally (a vLLM server with `load: lora` is the usual way).")
+    eval_endpoint: ModelEndpoint | None = Field(None, description="Evaluate each round on this server instead of locally.")
+    served: str | None = Field(None, description="The model the endpoints serve as is (default: `model`); "
+                                                 "other models reach them as their `load` says.")
     train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig fields, e.g. max_steps, lora_r.")
     eval_categories: list[str] = Field(list(DEFAULT_EVAL), description="BFCL categories evaluated after each round.")
     eval_limit: int | None = Field(20, ge=1, description="Entries per BFCL category (None: all).")
     evaluate: bool = True
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _check_endpoints(self) -> SelfRefineConfig:
+        if self.rollout_endpoint and self.rollout_endpoint.load == "none" and self.rounds > 1:
+            raise ValueError("rounds after the first roll out with the model trained before, which a server that "
+                             "serves one model cannot answer for: set load to lora or path, or run one round")
+        if self.eval_endpoint and self.eval_endpoint.load == "none" and self.evaluate:
+            raise ValueError("each round evaluates the model it trained, which a server that serves one model "
+                             "cannot answer for: set load to lora or path, or evaluate locally")
+        return self
 
     @model_validator(mode="after")
     def _check_train_options(self) -> SelfRefineConfig:
@@ -204,15 +222,12 @@ def generate_rollouts(
     """Generate with the current model and write the round's rollouts; returns failed generations."""
     import asyncio
 
-    from funreason.llm.local import LocalGenerator
-
     outputs: list = []
     if queries:
         import torch
 
         torch.manual_seed(config.seed + k)  # sampled rollouts: the same seed draws the same answers
-        loaded, tokenizer = load_model(model)
-        generator = LocalGenerator(loaded, tokenizer, batch_size=config.generation_batch_size)
+        generator = round_generator(model, config.rollout_endpoint, config)
         tool_format = config.train.get("tool_format", "bfcl")  # the prompt the model trains on
         prompts = [chat_messages(q, tool_format=tool_format)[:-1] for q in queries]
         outputs = asyncio.run(
@@ -226,16 +241,24 @@ def generate_rollouts(
     return failed
 
 
-def evaluate_model(model: str, out: Path, config: SelfRefineConfig) -> dict[str, Any]:
-    """BFCL scores of `model` on the configured subset (resumes an interrupted evaluation)."""
-    from funreason.evaluate.run import evaluate_bfcl
+def round_generator(model: str, endpoint: ModelEndpoint | None, config: SelfRefineConfig) -> Any:
+    """What generates with `model`: the endpoint (which gets it as its `load` says), else a local copy."""
+    if endpoint is not None:
+        return endpoint.generator_for(model, config.served or config.model)
     from funreason.llm.local import LocalGenerator
 
     loaded, tokenizer = load_model(model)
-    generator = LocalGenerator(loaded, tokenizer, batch_size=config.generation_batch_size)
+    return LocalGenerator(loaded, tokenizer, batch_size=config.generation_batch_size)
+
+
+def evaluate_model(model: str, out: Path, config: SelfRefineConfig) -> dict[str, Any]:
+    """BFCL scores of `model` on the configured subset (resumes an interrupted evaluation)."""
+    from funreason.evaluate.run import evaluate_bfcl
+
+    generator = round_generator(model, config.eval_endpoint, config)
     summary = evaluate_bfcl(
         generator, out, categories=config.eval_categories, limit=config.eval_limit,
-        max_tokens=config.max_new_tokens, seed=config.seed, meta={"model": model}, progress=False,
+        max_tokens=config.eval_max_tokens or config.max_new_tokens, seed=config.seed, meta={"model": model}, progress=False,
     )  # fmt: skip
     accuracy = {name: score.accuracy for name, score in summary.scores.items()}
     counts = {name: {"correct": score.correct, "total": score.total} for name, score in summary.scores.items()}

@@ -26,11 +26,13 @@ from typing import Any
 
 @dataclass
 class Request:
-    """What the server received: the path, the JSON body, and the request's arrival number."""
+    """What the server received: the path, the JSON body, the request's arrival number, and its
+    headers (names in lower case)."""
 
     path: str
     body: dict[str, Any]
     index: int
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def prompt(self) -> str:
@@ -142,7 +144,7 @@ class FakeServer:
                     key, _, value = header.decode("latin-1").partition(":")
                     headers[key.strip().lower()] = value.strip()
                 raw = await reader.readexactly(int(headers.get("content-length", "0")))
-                request = Request(path, json.loads(raw or b"{}"), len(self.requests))
+                request = Request(path, json.loads(raw or b"{}"), len(self.requests), headers)
                 self.requests.append(request)
                 reply = self.script(request)
                 self.active += 1

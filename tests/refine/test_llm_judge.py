@@ -165,14 +165,15 @@ def test_endpoint_down_stops_the_judge():
         run(LLMJudge(generator), "response", [sample(f"q{i}") for i in range(5)])
 
 
-def test_registered_and_built_from_options():
+def test_registered_and_built_from_options(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with FakeServer(lambda request: Reply(text="<judge>True</judge>")) as server:
         judge = make_judge("llm", endpoint=server.url, model="served", concurrency=4, timeout=5)
         assert judge.name == "llm:served" and judge.generator.concurrency == 4
         assert run(judge, "response", [sample("q")])[0].decision == "pass"
     with pytest.raises(ValueError, match="modle"):
         make_judge("llm", endpoint="http://x/v1", modle="m")
-    with pytest.raises(ValueError, match="endpoint="):
+    with pytest.raises(ValueError, match="the llm judge needs an endpoint"):
         make_judge("llm")
     with pytest.raises(ValueError, match="not both"):
         LLMJudge(EndpointGenerator("http://x/v1", "m"), endpoint="http://y/v1")

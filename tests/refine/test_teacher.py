@@ -257,7 +257,7 @@ def test_funreason_refine_takes_a_teacher_and_reports_what_it_did(tmp_path):
     for row in ("answers regenerated (by the teacher) │ 1 (1) │", "unusable teacher replies │ 1 │",
                 "kept after regeneration │ 1 │", "given up after regeneration │ 1 │"):
         assert row in table, result.output
-    for args, message in [(["--teacher-model", "t"], "--teacher-model needs --endpoint"),
+    for args, message in [(["--teacher-model", "t"], "--teacher-model needs an endpoint"),
                           (["--teacher-endpoint", "http://x/v1"], "--teacher-endpoint needs --teacher-model")]:
         result = CliRunner().invoke(app, ["refine", str(source), "--out", str(tmp_path / "x"), *args])
         assert result.exit_code == 2 and message in result.output, result.output

@@ -88,7 +88,8 @@ class EndpointGenerator:
     `base_url` is the API root (`http://localhost:8000/v1`), `model` the served model name.
     `timeout` bounds each request (seconds); `max_retries` retries each request after the first
     attempt, waiting `backoff * 2**attempt` seconds (capped at `max_backoff`, jittered ±25%), or
-    what `Retry-After` asks (capped, never less). `down_after` consecutive requests that exhaust
+    what `Retry-After` asks (capped, never less). `deadline` bounds all requests together (seconds
+    from the first): past it `EndpointDown` is raised, as for a server that is down. `down_after` consecutive requests that exhaust
     their retries raise `EndpointDown`, and the generator stays down (later calls raise at once). `extra_body` is merged into every request (e.g. vLLM's
     `{"chat_template_kwargs": {"enable_thinking": False}}`). `transport`: openai's aiohttp client,
     which spends about half the CPU per request of its httpx one (what a single client at
@@ -112,6 +113,7 @@ class EndpointGenerator:
         down_after: int = 3,
         extra_body: dict[str, Any] | None = None,
         transport: Transport = "auto",
+        deadline: float | None = None,
     ):
         if mode not in ("chat", "completions"):
             raise ValueError(f"mode must be 'chat' or 'completions', not {mode!r}")
@@ -123,8 +125,8 @@ class EndpointGenerator:
         if transport == "aiohttp" and not _has_aiohttp():
             raise ValueError("transport='aiohttp' needs aiohttp and an openai with DefaultAioHttpClient: "
                              "pip install -U 'openai[aiohttp]'")
-        if concurrency < 1 or max_retries < 0 or down_after < 1 or timeout <= 0:
-            raise ValueError("concurrency and down_after must be >= 1, max_retries >= 0 and timeout > 0")
+        if concurrency < 1 or max_retries < 0 or down_after < 1 or timeout <= 0 or (deadline is not None and deadline <= 0):
+            raise ValueError("concurrency and down_after must be >= 1, max_retries >= 0, timeout and deadline > 0")
         self.name = model
         self.base_url, self.model, self.api_key = base_url, model, api_key
         self.mode, self.tokenizer = mode, tokenizer
@@ -132,6 +134,8 @@ class EndpointGenerator:
         self.concurrency_now = concurrency  # lowered when the server falls behind (`_fall_back`)
         self.backoff, self.max_backoff, self.down_after = backoff, max_backoff, down_after
         self.extra_body = dict(extra_body or {})
+        self.deadline = deadline
+        self._deadline_at: float | None = None  # monotonic time the deadline passes, from the first request
         self.transport = "aiohttp" if transport == "aiohttp" or (transport == "auto" and _has_aiohttp()) else "httpx"
         self.n_supported: bool | None = None  # learnt from the first answer to n > 1
         self._failing = 0  # consecutive requests that ran out of retries
@@ -169,7 +173,16 @@ class EndpointGenerator:
         per_prompt = [{**params, "tools": tools[i]} if tools and tools[i] else params for i in range(len(prompts))]
         self._open()
         try:
-            return await gather_or_cancel(self._prompt(p, n, q) for p, q in zip(prompts, per_prompt, strict=True))
+            calls = gather_or_cancel(self._prompt(p, n, q) for p, q in zip(prompts, per_prompt, strict=True))
+            if self.deadline is None:
+                return await calls
+            if self._deadline_at is None:
+                self._deadline_at = time.monotonic() + self.deadline
+            try:
+                return await asyncio.wait_for(calls, max(0.0, self._deadline_at - time.monotonic()))
+            except asyncio.TimeoutError:
+                raise self._mark_down(f"the deadline of {self.deadline:g}s on {self.base_url} has passed; what "
+                                      "finished is kept (rerun with a later --deadline to go on)") from None
         finally:
             await self._close()
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from funreason.calls import CallParseError, Syntax, parse_calls, split_think
 from funreason.llm.base import Generation, Generator, gather_or_cancel, generate_checked
+from funreason.llm.settings import EndpointSettings
 from funreason.prompts import fill_prompt, load_prompt, prompt_version
 from funreason.records import REASONING_BY, TEMPLATE, Sample
 from funreason.refine.judges import STAGES, Judge, Judgement, check_stage, make_judge, parse_options, register
@@ -42,23 +43,16 @@ _RAW_STAGES = ("response", "format")  # stages that judge the answer as written,
 T = TypeVar("T")
 
 
-class LLMOptions(BaseModel):
-    """Options of the `llm` judge (the endpoint ones build an `EndpointGenerator`)."""
+class LLMOptions(EndpointSettings):
+    """Options of the `llm` judge: the shared endpoint settings (which build its `EndpointGenerator`)
+    and how verdicts are asked for."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    endpoint: str | None = Field(None, description="OpenAI-compatible API root, e.g. http://localhost:8000/v1.")
-    model: str | None = Field(None, description="The served model's name.")
-    api_key: str = Field("EMPTY", description="API key for the endpoint.")
     mode: Literal["chat", "completions"] = Field("chat", description="Chat or plain completions API.")
     tokenizer: str | None = Field(None, description="Completions mode: tokenizer whose chat template renders "
                                                     "the prompt (default: model).")
-    concurrency: int = Field(64, ge=1, description="Requests in flight at once.")
-    timeout: float = Field(60.0, gt=0, description="Seconds per request.")
     max_retries: int = Field(5, ge=0, description="Retries of a failed request (429, 5xx, timeouts).")
     max_tokens: int = Field(1024, ge=1, description="Tokens per verdict (reasoning models need more).")
-    extra_body: dict[str, Any] = Field(default_factory=dict, description="Merged into every request body "
-                                       "(e.g. chat_template_kwargs).")
+    temperature: float = Field(0.0, ge=0.0, description="Sampling temperature of the first verdict asked for.")
     retries: int = Field(2, ge=0, description="Times an unparseable verdict is asked again.")
     retry_temperature: float = Field(0.7, ge=0, description="Sampling temperature of those retries.")
 
@@ -90,7 +84,7 @@ class LLMJudge:
         check_stage(stage)
         results = await generate_checked(
             self.generator, [self.prompt(stage, sample) for sample in samples], partial(_parse, stage),
-            retries=self.options.retries, max_tokens=self.options.max_tokens,
+            retries=self.options.retries, max_tokens=self.options.max_tokens, temperature=self.options.temperature,
             retry_temperature=self.options.retry_temperature)
         return [judgement if judgement is not None else Judgement("error", f"llm: no verdict: {why}")
                 for judgement, why in results]
@@ -137,16 +131,16 @@ def _snippet(text: str, limit: int = 80) -> str:
 
 
 def _endpoint_generator(options: LLMOptions) -> Generator:
-    from funreason.llm.endpoint import EndpointGenerator
     from funreason.models import load_tokenizer
 
-    if not options.endpoint or not options.model:
-        raise ValueError("llm judge: give endpoint= (an OpenAI-compatible API root such as "
-                         "http://localhost:8000/v1) and model= (the served model name), or a generator")
-    tokenizer = load_tokenizer(options.tokenizer or options.model) if options.mode == "completions" else None
-    return EndpointGenerator(options.endpoint, options.model, api_key=options.api_key, mode=options.mode,
-                             tokenizer=tokenizer, concurrency=options.concurrency, timeout=options.timeout,
-                             max_retries=options.max_retries, extra_body=options.extra_body)
+    tokenizer = None
+    if options.mode == "completions":
+        if not (options.tokenizer or options.model):
+            raise ValueError("llm judge: completions mode needs model= or tokenizer= (whose chat template renders "
+                             "the prompt)")
+        tokenizer = load_tokenizer(options.tokenizer or options.model)
+    return options.generator(role="the llm judge", mode=options.mode, tokenizer=tokenizer,
+                             max_retries=options.max_retries)
 
 
 # --- hybrid: rules first -------------------------------------------------------------------------
