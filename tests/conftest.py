@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
+import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +148,53 @@ def bfcl():
     pytest.importorskip("bfcl_eval")
     pytest.importorskip("tree_sitter_java")
     return _import_bfcl()
+
+
+def _seconds(run: Callable[[Any], Any], value: Any, errors: tuple[type[BaseException], ...], repeat: int) -> float:
+    """The best of `repeat` timings of `run(value)`, which must return or raise one of `errors`."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        try:
+            run(value)
+        except errors:
+            pass
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_time_per_kb(
+    run: Callable[[Any], Any],
+    build: Callable[[int], Any],
+    errors: tuple[type[BaseException], ...] = (),
+    *,
+    small: int = 1024,
+    large: int = 64 * 1024,
+    ceiling: float = 10.0,
+) -> None:
+    """`run` on `build(large)` takes at most 8x the time per KB it takes on `build(small)`, plus
+    0.05 ms per KB, and at most `ceiling` seconds; it returns or raises one of `errors`, nothing else.
+
+    Each size is timed at its best of 3 (load from other jobs only ever adds time), and the slack
+    absorbs timer noise on inputs read in microseconds; time quadratic in the input is 64x at
+    these sizes, far past the bound. `build(n)` gives an input of about n characters.
+    """
+    small_value, large_value = build(small), build(large)
+    per_kb_small = _seconds(run, small_value, errors, 3) / (_size(small_value) / 1024)
+    seconds = _seconds(run, large_value, errors, 2)
+    per_kb_large = seconds / (_size(large_value) / 1024)
+    assert seconds < ceiling, f"{seconds:.2f} s on {_size(large_value):,} characters"
+    assert per_kb_large <= 8 * per_kb_small + 5e-5, (
+        f"{1000 * per_kb_large:.3f} ms/KB at {_size(large_value):,} characters, "
+        f"{1000 * per_kb_small:.3f} ms/KB at {_size(small_value):,}"
+    )
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str) else len(json.dumps(value))
+
+
+@pytest.fixture
+def time_per_kb() -> Callable[..., None]:
+    """`assert_time_per_kb`: a hostile input of growing size is read in time linear in its size."""
+    return assert_time_per_kb

@@ -1,5 +1,6 @@
 import json
 import keyword
+import re
 import string
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from funreason.calls import (
     MAX_CHARS,
     SYNTAXES,
     CallParseError,
+    drop_tags,
+    find_tags,
     format_turn,
     parse_calls,
     render_calls,
@@ -635,3 +638,44 @@ def test_python_parse_agrees_with_bfcl_reference_decoder():
             ours = parse_calls(variant, "python")
             assert ours == calls
             assert [{c.name: c.arguments} for c in ours] == utils.default_decode_ast_prompting(variant)
+
+
+# --- hostile answers: time linear in their size ---------------------------------------------------
+
+HOSTILE_CALLS = {
+    "positional arguments": lambda n: "[f(" + "1," * (n // 2) + ")]",
+    "many calls": lambda n: "[" + "f(a=1), " * (n // 8) + "]",
+    "deep brackets": lambda n: "[" * n,
+    "long digit string": lambda n: "[f(a=" + "9" * n + ")]",
+    "escaped quotes": lambda n: '[f(a="' + '\\"' * (n // 2) + '")]',
+    "backtracking bait": lambda n: "a" * n + "!",
+    "unclosed tool_call tags": lambda n: "<tool_call>" * (n // 11),
+    "many tool_call blocks": lambda n: '<tool_call>{"name": "f", "arguments": {}}</tool_call>' * (n // 52),
+    "deep JSON arguments": lambda n: '[{"name": "f", "arguments": ' + "[" * n,
+    "JSON-encoded arguments": lambda n: '[{"name": "f", "arguments": "' + '{\\"a\\": ' * (n // 9) + '"}]',
+    "backtick runs": lambda n: "`" * n,
+}
+
+
+@pytest.mark.parametrize("build", HOSTILE_CALLS.values(), ids=HOSTILE_CALLS.keys())
+def test_hostile_answers_parse_in_time_linear_in_their_size(time_per_kb, build):
+    # auto: a text that is none of the syntaxes is tried in all three
+    time_per_kb(parse_calls, build, (CallParseError,))
+
+
+@pytest.mark.parametrize("tag", ["<think>", "</think>", "<think></think>"])
+def test_split_think_takes_time_linear_in_the_text(time_per_kb, tag):
+    time_per_kb(split_think, lambda n: tag * (n // len(tag)) + "x" * (n % 7))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<judge>", "</judge>", "<JUDGE>", "</Judge>", "x", "\n", "<judge", "/"])))
+def test_find_tags_finds_what_the_lazy_pattern_finds(parts):
+    text = "".join(parts)
+    pattern = re.compile(r"<judge>(.*?)</judge>", re.S | re.I)
+    assert [content for _, _, content in find_tags(text, "judge")] == pattern.findall(text)
+    assert drop_tags(text, "judge") == pattern.sub(" ", text)
+
+
+def test_many_unclosed_tags_are_found_in_linear_time(time_per_kb):
+    time_per_kb(lambda text: find_tags(text, "judge"), lambda n: "<judge>" * (n // 7))

@@ -210,3 +210,20 @@ def test_teacher_and_judge_request_settings_reach_the_server(tmp_path, data):
     assert teacher["chat_template_kwargs"] == judge["chat_template_kwargs"] == {"enable_thinking": False}
     assert (judge["model"], judge["max_tokens"]) == ("j", 99)
     assert bad.exit_code == 2 and "--extra-body must be a JSON object" in bad.output
+
+
+@pytest.mark.parametrize("command", ["convert", "cot", "refine"])
+def test_a_rerun_that_rejects_nothing_leaves_no_older_rejects_file(tmp_path, data, command):
+    source = data("in.jsonl")
+    args, rejects = {
+        "convert": (["convert", source, tmp_path / "out.jsonl"], tmp_path / "out.rejects.jsonl"),
+        "cot": (["cot", source, tmp_path / "out.jsonl"], tmp_path / "out.rejects.jsonl"),
+        "refine": (["refine", source, "--out", tmp_path / "o"], tmp_path / "o" / "rejects.jsonl"),
+    }[command]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert len(rejects.read_text().splitlines()) == 1
+    source.write_text("".join(source.read_text().splitlines(keepends=True)[:-1]))  # the malformed line fixed
+    second = invoke(*args)
+    assert second.exit_code == 0 and "malformed" not in second.output, second.output
+    assert not rejects.exists()  # the console says nothing was rejected, and no file says otherwise

@@ -74,3 +74,22 @@ def test_cli_refuses_hostile_configs_in_one_line(tmp_path, command, text):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert f"{path.name}:" in result.output or "expands to more than" in result.output
+
+
+YAML_FLOODS = {
+    "deep flow nesting": lambda n: "a: " + "[" * n,
+    "a long mapping": lambda n: "".join(f"k{i}: v\n" for i in range(n // 8)),
+    "escaped quotes": lambda n: 'a: "' + '\\"' * (n // 2) + '"\n',
+    "many anchors and aliases": lambda n: "a: &x [1]\n" + "".join(f"b{i}: *x\n" for i in range(n // 9)),
+}
+
+
+@pytest.mark.parametrize("build", YAML_FLOODS.values(), ids=YAML_FLOODS.keys())
+def test_configs_are_read_in_time_linear_in_their_size(tmp_path, time_per_kb, build):
+    path = tmp_path / "c.yaml"
+
+    def load(text: str) -> None:
+        path.write_text(text)
+        load_config_file(path)
+
+    time_per_kb(load, build, (ValueError,), large=16 * 1024)  # PyYAML is slow: deep nesting reads at ~5 KB/s

@@ -252,3 +252,18 @@ def test_rejects_appear_whole_at_close_and_replace_an_older_runs(tmp_path):
         assert "older run" in path.read_text()  # still the old file while this run goes on
     assert [json.loads(line)["where"] for line in path.read_text().splitlines()] == ["new:1"]
     assert [p.name for p in tmp_path.iterdir()] == ["rejects.jsonl"]  # no temporary file left
+
+
+JSONL_FLOODS = {
+    "one long line": lambda n: '{"a": "' + "x" * n + '"}\n',
+    "many bad lines": lambda n: "{bad\n" * (n // 5),
+    "an array opening that is not one": lambda n: "[1]\n" * (n // 4) + "[\n",
+    "deep nesting": lambda n: "[" * n + "\n",
+    "lone surrogate escapes": lambda n: '{"a": "' + "\\ud800" * (n // 6) + '"}\n',
+    "escaped quotes": lambda n: '{"a": "' + '\\"' * (n // 2) + '"}\n',
+}
+
+
+@pytest.mark.parametrize("build", JSONL_FLOODS.values(), ids=JSONL_FLOODS.keys())
+def test_jsonl_is_read_in_time_linear_in_its_size(time_per_kb, build):
+    time_per_kb(lambda text: list(iter_json_stream(io.StringIO(text), "x", Rejects())), build)

@@ -149,8 +149,11 @@ def _python_call(node: ast.Call, source: str) -> tuple[str, dict[str, Any]]:
         raise CallParseError(f"function name must be a dotted name, got {_describe(node.func, source)}")
     keyword_only = "; arguments are keyword-only: give each as name=value"
     if node.args:
-        pieces = ", ".join(f"`{_segment(arg, source)}`" for arg in node.args)
-        raise CallParseError(f"{name}: positional argument {pieces}{keyword_only}")
+        # At most three are quoted: each quote reads the whole source, so quoting all would take
+        # time quadratic in the answer (`f(1,1,1,...)` of 64 KB took minutes).
+        pieces = ", ".join(f"`{_segment(arg, source)}`" for arg in node.args[:3])
+        more = f" and {len(node.args) - 3} more" if len(node.args) > 3 else ""
+        raise CallParseError(f"{name}: positional argument {pieces}{more}{keyword_only}")
     arguments: dict[str, Any] = {}
     for kw in node.keywords:
         if kw.arg is None:
@@ -422,3 +425,30 @@ def format_turn(reasoning: str, answer: Sequence[ToolCall] | str, syntax: Syntax
     if not reasoning:
         return body
     return f"<think>\n{reasoning}\n</think>\n\n{body}"
+
+
+def find_tags(text: str, name: str) -> list[tuple[int, int, str]]:
+    """`(start, end, content)` of each `<name>content</name>` in `text`, tag names in any case.
+
+    The same blocks as `re.findall(r"<name>(.*?)</name>", text, re.S | re.I)` finds, in time linear
+    in the text: that pattern rescans the rest of the text from every opening tag that has no
+    closing one, so a reply of many `<judge>` tags took time quadratic in its length.
+    """
+    tags = re.finditer(rf"<(/?){re.escape(name)}>", text, re.I)
+    found, start, inner = [], -1, -1
+    for tag in tags:
+        if not tag.group(1) and start < 0:
+            start, inner = tag.start(), tag.end()
+        elif tag.group(1) and start >= 0:
+            found.append((start, tag.end(), text[inner : tag.start()]))
+            start = -1
+    return found
+
+
+def drop_tags(text: str, name: str) -> str:
+    """`text` with every block `find_tags` finds replaced by one space."""
+    pieces, last = [], 0
+    for start, end, _ in find_tags(text, name):
+        pieces.append(text[last:start])
+        last = end
+    return " ".join([*pieces, text[last:]])

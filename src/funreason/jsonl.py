@@ -59,11 +59,13 @@ class Rejects:
     (when given) as `{"where", "error", "raw"}` and counted, so nothing is dropped silently. The file
     is written under a temporary name and renamed onto `path` at `close` (the end of the `with`
     block, error or not), so `path` holds one whole run's rejects, never a mix with an older run's.
-    A run that rejects nothing leaves `path` alone (it may be another file: the guard against
-    writing over an input runs inside the block). `count`
-    counts units: one per record, or the `units` a record would have given (a conversation whose
-    turns each make a sample), so `samples + count` is what the input held. `notes` counts records
-    read through a documented tolerance (twice-encoded arguments, ...), for the summary.
+    A run that ends without error and rejects nothing removes an older run's file at `path`, so no
+    rejects file means nothing was rejected (the console then says nothing either); a run that fails
+    leaves `path` as it was, like `atomic_output` (the guard against writing over an input may be
+    what failed, inside the block). `count` counts units: one per record, or the `units` a record
+    would have given (a conversation whose turns each make a sample), so `samples + count` is what
+    the input held. `notes` counts records read through a documented tolerance (twice-encoded
+    arguments, ...), for the summary.
     """
 
     def __init__(self, path: str | Path | None = None, *, strict: bool = False):
@@ -99,18 +101,21 @@ class Rejects:
         """Count one record read through the documented tolerance `what` (shown in summaries)."""
         self.notes[what] += 1
 
-    def close(self) -> None:
-        """Put this run's rejects, if any, at `path`."""
+    def close(self, *, finished: bool = True) -> None:
+        """Put this run's rejects, if any, at `path`; when a `finished` run rejected nothing, remove
+        an older run's file there, which would otherwise read as this run's rejects."""
         if self._file is not None:
             self._file.close()
             self._file = None
             os.replace(self._temporary, self.path)  # type: ignore[arg-type]
+        elif finished and self.count == 0 and self.path is not None and not self.path.is_dir():
+            self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> Rejects:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(finished=kind is None)
 
 
 def iter_json_objects(path: str | Path, rejects: Rejects) -> Iterator[tuple[str, Any]]:

@@ -23,7 +23,7 @@ from rich.console import Console
 from funreason.calls import CallParseError, parse_calls, split_think
 from funreason.llm.settings import ModelEndpoint
 from funreason.models import EMBEDDED_NAME, load_model
-from funreason.records import Rejects, Sample, read_samples, write_jsonl
+from funreason.records import Rejects, Sample, read_samples, refuse_overwrite, write_jsonl
 from funreason.refine import make_judge, refine
 from funreason.refine.rules import RAW_ANSWER
 from funreason.runinfo import run_info
@@ -146,6 +146,7 @@ def selfrefine(
 ) -> list[dict[str, Any]]:
     """Run the rounds of `config` (resuming finished ones); returns each round's `round.json`."""
     console = console or Console(stderr=True)
+    refuse_overwrite([config.queries], rejects=config.out / "rejects.jsonl", config=config.out / "config.json")
     config.out.mkdir(parents=True, exist_ok=True)
     (config.out / "config.json").write_text(json.dumps(run_info(config.model_dump(mode="json")), indent=2) + "\n")
     with Rejects(config.out / "rejects.jsonl") as rejects:

@@ -221,3 +221,20 @@ def test_arithmetic_up_to_the_limits_is_computed():
     assert decode_python(f"[f(a=10**4299, b='a' * {MAX_SIZE - 10})]")[0]["f"] == {"a": 10**4299, "b": "a" * (MAX_SIZE - 10)}
     chain = "+".join(["1"] * MAX_DEPTH)
     assert decode_python(f"[f(a={chain})]") == [{"f": {"a": MAX_DEPTH}}]
+
+
+GROWING = {
+    "many calls": lambda n: "[" + "f(a='x', b=[1, 2])," * (n // 20) + "]",
+    "positional arguments": lambda n: "[f(" + "1," * (n // 2) + ")]",
+    "nested calls": lambda n: "[f(a=" + "g(" * (n // 2) + ")]",
+    "subscripts": lambda n: "[f(a=x" + "[0]" * (n // 3) + ")]",
+    "long digit string": lambda n: "[f(a=" + "9" * n + ")]",
+    "deep brackets": lambda n: "[" * n,
+    "escaped quotes": lambda n: "[f(a='" + "\\'" * (n // 2) + "')]",
+    "backtracking bait": lambda n: "a" * n + "!",
+}
+
+
+@pytest.mark.parametrize("build", GROWING.values(), ids=GROWING.keys())
+def test_hostile_answers_decode_in_time_linear_in_their_size(time_per_kb, build):
+    time_per_kb(decode_python, build, (PythonDecodeError,))

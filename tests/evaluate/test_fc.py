@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from funreason.cli import app
 from funreason.evaluate import bfcl as data
 from funreason.evaluate.checker import check_fc
-from funreason.evaluate.fc import decode_fc, openai_tools
+from funreason.evaluate.fc import FcDecodeError, decode_fc, openai_tools
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("bfcl_eval") is None, reason="needs bfcl-eval (pip install --no-deps bfcl-eval)"
@@ -119,3 +119,9 @@ def test_bfcl_fc_result_files_are_scored(tmp_path):
 
     summary = score_responses(path, tmp_path / "scored")
     assert summary.scores["simple_python"].correct == 1
+
+
+def test_fc_results_decode_in_time_linear_in_their_size(time_per_kb):
+    time_per_kb(decode_fc, lambda n: [{"f": '{"a": [1, 2]}'}] * (n // 22), (FcDecodeError,))
+    time_per_kb(lambda text: decode_fc([{"f": text}]), lambda n: "[" * n, (FcDecodeError,))
+    time_per_kb(lambda text: decode_fc([{"f": text}]), lambda n: '{"a": "' + '\\"' * (n // 2) + '"}', (FcDecodeError,))

@@ -2,6 +2,7 @@
 
 import json
 import string
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -114,3 +115,32 @@ def test_round_trip_property(tmp_path, weather, reasoning, answer, messages, fmt
     path = tmp_path / f"prop.{fmt}.jsonl"
     write([sample], path, fmt)
     assert [comparable(s) for s in read(path, fmt)] == [comparable(sample)]
+
+
+def _first_row(name):
+    text = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
+    return json.loads(text)[0] if text.lstrip().startswith("[") else json.loads(text.splitlines()[0])
+
+
+ROWS = {
+    "xlam": "xlam.json", "sharegpt": "sharegpt.jsonl", "hermes": "hermes.jsonl", "glaive": "glaive.jsonl",
+    "openai": "openai.jsonl", "tooln1": "tooln1.json",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("flood", ["many rows", "a long query"])
+@pytest.mark.parametrize("fmt", ROWS)
+def test_formats_are_read_in_time_linear_in_their_size(tmp_path, time_per_kb, fmt, flood):
+    row = json.dumps(_first_row(ROWS[fmt]))
+    path = tmp_path / "rows.jsonl"
+
+    def build(n):
+        if flood == "many rows":
+            return (row + "\n") * max(1, n // len(row))
+        return row.replace('"', '"' + '[<tool_call>\\"' * (n // 16), 4) + "\n"  # a corrupt row, or long values
+
+    def load(text):
+        path.write_text(text, encoding="utf-8")
+        list(read(path, fmt, Rejects()))
+
+    time_per_kb(load, build)

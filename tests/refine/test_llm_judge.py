@@ -304,3 +304,16 @@ def test_ensemble_stops_when_one_judge_endpoint_is_down():
     down = Scripted("down", fail_with=EndpointDown("gone"))
     with pytest.raises(EndpointDown, match="gone"):
         run(EnsembleJudge([slow, down]), "reasoning", [sample("q")])
+
+
+TAG_FLOODS = {
+    "many judge tags": lambda n: "<judge>" * (n // 7),
+    "unclosed NewFC tags": lambda n: "<judge>False</judge>" + "<NewFC>" * (n // 7),
+    "a long NewFC": lambda n: "<judge>False</judge><NewFC>[" + "f(a=1), " * (n // 8) + "]</NewFC>",
+    "closing tags only": lambda n: "</judge>" * (n // 8),
+}
+
+
+@pytest.mark.parametrize("build", TAG_FLOODS.values(), ids=TAG_FLOODS.keys())
+def test_verdicts_are_read_in_time_linear_in_the_reply(time_per_kb, build):
+    time_per_kb(lambda text: parse_verdict(text, "format"), build, (ValueError,))

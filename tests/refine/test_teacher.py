@@ -261,3 +261,16 @@ def test_funreason_refine_takes_a_teacher_and_reports_what_it_did(tmp_path):
                           (["--teacher-endpoint", "http://x/v1"], "--teacher-endpoint needs --teacher-model")]:
         result = CliRunner().invoke(app, ["refine", str(source), "--out", str(tmp_path / "x"), *args])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda n: "<reasoning>" * (n // 11) + "<answer>",
+        lambda n: "<reasoning>r</reasoning><answer>[" + "f(a=1), " * (n // 8) + "]</answer>",
+        lambda n: "<think>" * (n // 7),
+    ],
+    ids=["unclosed tags", "a long answer", "think tags"],
+)
+def test_rewrites_are_read_in_time_linear_in_the_reply(time_per_kb, build):
+    time_per_kb(parse_rewrite, build, (ValueError,))

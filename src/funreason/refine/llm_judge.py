@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from funreason.calls import CallParseError, Syntax, parse_calls, split_think
+from funreason.calls import CallParseError, Syntax, drop_tags, find_tags, parse_calls, split_think
 from funreason.llm.base import Generation, Generator, gather_or_cancel, generate_checked
 from funreason.llm.settings import EndpointSettings
 from funreason.prompts import fill_prompt, load_prompt, prompt_version
@@ -35,8 +35,6 @@ from funreason.refine.rules import RAW_ANSWER, RulesJudge
 
 PARSER_VERSION = "1"  # bump when verdict parsing changes
 ROUTING_VERSION = "2"  # bump when the hybrid judge changes what goes to the LLM
-_JUDGE = re.compile(r"<judge>(.*?)</judge>", re.S | re.I)
-_NEW_FC = re.compile(r"<NewFC>(.*?)</NewFC>", re.S | re.I)
 _TAG = re.compile(r"</?(?:judge|NewFC)>", re.I)
 _CORRECTING = ("function_params", "format")  # stages whose False may carry a corrected call
 _RAW_STAGES = ("response", "format")  # stages that judge the answer as written, when known
@@ -98,16 +96,16 @@ def parse_verdict(text: str, stage: str) -> Judgement:
     `<NewFC>` with a non-empty call list in any syntax `calls.parse_calls` reads.
     """
     _, answer = split_think(text)
-    verdicts = _JUDGE.findall(answer)
+    verdicts = [content for _, _, content in find_tags(answer, "judge")]
     if len(verdicts) != 1:
         raise ValueError(f"expected one <judge>True|False</judge>, found {len(verdicts)} in {_snippet(answer)!r}")
     word = verdicts[0].strip().lower()
     if word not in ("true", "false"):
         raise ValueError(f"<judge> holds {_snippet(verdicts[0])!r}, not True or False")
-    reason = "llm: " + (_snippet(_TAG.sub(" ", _NEW_FC.sub(" ", _JUDGE.sub(" ", answer))), 300) or "no reason given")
+    reason = "llm: " + (_snippet(_TAG.sub(" ", drop_tags(drop_tags(answer, "judge"), "NewFC")), 300) or "no reason given")
     if word == "true":
         return Judgement("pass", reason)
-    fixes = _NEW_FC.findall(answer) if stage in _CORRECTING else []
+    fixes = [content for _, _, content in find_tags(answer, "NewFC")] if stage in _CORRECTING else []
     if len(fixes) > 1:
         raise ValueError(f"expected at most one <NewFC>, found {len(fixes)}")
     if not fixes:

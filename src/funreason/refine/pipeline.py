@@ -10,7 +10,7 @@ from the store, in input order.
 Outputs in `out_dir`: `refined.jsonl` (passed, plus statement answers saved at stage 1),
 `hard.jsonl` (stage 4-5 failures regeneration could not fix, and undecided ones under
 `undecided="hard"`), `dropped.jsonl` (stage 2-3 failures), `errors.jsonl` (the judge failed on
-them; retried on the next run), `rejects.jsonl` (malformed input lines), `report.md` with
+them; retried on the next run), `rejects.jsonl` (malformed input lines, when there are any), `report.md` with
 `funnel.png`, and `run.json` (settings, versions, counts, time). Each appears only once complete
 (written to a temporary file, then renamed). An input whose every line is malformed raises
 `NothingValid` and writes no outcome files.
@@ -186,7 +186,7 @@ class _Run:
                       progress: bool) -> tuple[RefineSummary, ReportStats]:
         """Judge every input sample (or take its stored outcome), then write the outcome files."""
         rejects_path = out_dir / "rejects.jsonl"
-        rejects_path.write_text("", encoding="utf-8")  # rebuilt from the input on every run
+        rejects_path.unlink(missing_ok=True)  # rebuilt from the input on every run; none, no file
         self.display = _Display(progress, input_path)
         with self.display, Rejects(rejects_path, strict=strict) as rejects:
             samples = require_valid(read_samples(input_path, rejects), rejects, input_path)

@@ -82,7 +82,7 @@ def write_report(out_dir: Path, stats: ReportStats, *, input_name: str, settings
     policy = settings["undecided"]
     lines = [
         "# FCDR refinement report", "",
-        f"Input `{input_name}`: {stats.samples} samples ({rejects} malformed records in `rejects.jsonl`). "
+        f"Input `{input_name}`: {stats.samples} samples ({_rejects_note(rejects)}). "
         f"Judge `{settings['judge']}` (version `{settings['judge_version']}`); undecided verdicts count as "
         f"`{policy}`; at most {settings['max_regenerations']} answer regeneration(s) per sample"
         + (f", regenerator `{settings['regenerator'][0]}`." if settings["regenerator"] else ", no regenerator."),
@@ -184,3 +184,8 @@ def plot_funnel(stats: ReportStats, path: Path) -> None:
             axes.spines[side].set_visible(False)
     with atomic_output(path, binary=True) as handle:
         figure.savefig(handle, format="png", dpi=90, metadata={"Software": None})
+
+
+def _rejects_note(rejects: int) -> str:
+    """How many input records were malformed, and where they went (no file when there were none)."""
+    return f"{rejects} malformed records in `rejects.jsonl`" if rejects else "no malformed records"

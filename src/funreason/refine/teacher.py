@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from string import Template
 from typing import Any
 
-from funreason.calls import CallParseError, parse_calls, split_think
+from funreason.calls import CallParseError, find_tags, parse_calls, split_think
 from funreason.llm.base import Generation, Generator, gather_or_cancel
 from funreason.prompts import answer_text, conversation_text, load_prompt, prompt_version
 from funreason.records import RAW_ANSWER, Sample, ToolCall
@@ -29,7 +29,6 @@ from funreason.refine.judges import Judgement, check_stage
 from funreason.refine.stages import TITLES, Regeneration
 
 PARSER_VERSION = "1"  # bump when reply parsing changes: stored attempts of another version are not reused
-_TAGS = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.S | re.I) for name in ("reasoning", "answer")}
 _STRAY = re.compile(r"</?(?:think|reasoning|answer)>", re.I)
 
 
@@ -105,8 +104,8 @@ def parse_rewrite(text: str) -> tuple[str, list[ToolCall]]:
     """
     _, rest = split_think(text)
     found = {}
-    for name, pattern in _TAGS.items():
-        parts = pattern.findall(rest)
+    for name in ("reasoning", "answer"):
+        parts = [content for _, _, content in find_tags(rest, name)]
         if len(parts) != 1:
             raise ValueError(f"expected one <{name}>...</{name}>, found {len(parts)} in {_snippet(rest)!r}")
         found[name] = parts[0].strip()
