@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 import types
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +105,98 @@ def smollm2_checkpoint(funreason_cache: Path) -> Path:
     from funreason.models import embedded_checkpoint
 
     return embedded_checkpoint(funreason_cache)
+
+
+# --- a real OpenAI-compatible server: `transformers serve` on the embedded model ---------------
+
+SERVER_START_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class RealServer:
+    """A running `transformers serve`: its API root (`.../v1`), the model id it lists, its log file."""
+
+    url: str
+    model: str
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log, lines)
+
+
+@pytest.fixture(scope="session")
+def real_server(smollm2_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """`transformers serve` on the embedded SmolLM2-135M, on CPU and a free loopback port, for the
+    whole session: the endpoint client meets a real server's answers, errors and pace.
+
+    Skipped (with the reason) only when the serving packages are not installed; a server that does
+    not come up fails the test with its log. The server runs in a session of its own, and its whole
+    process group is stopped at the end, so no server outlives the tests.
+    """
+    from transformers.utils.import_utils import is_serve_available
+
+    if not is_serve_available():
+        pytest.skip("transformers serve needs its serving packages (fastapi, uvicorn): "
+                    "pip install 'transformers[serving]' (the test extra installs them)")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("real-server") / "serve.log"
+    command = [sys.executable, "-c", "from transformers.cli.transformers import main; main()", "serve",
+               str(smollm2_checkpoint), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+    # One torch thread: a thread per core runs far slower when another job (or this test's client) takes a core.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=env, start_new_session=True)
+    try:
+        root = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(process, root, log)
+        yield RealServer(url=f"{root}/v1", model=_listed_model(root), log=log)
+    finally:
+        _stop_group(process)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_healthy(process: subprocess.Popen, root: str, log: Path) -> None:
+    """Return once `GET /health` answers ok; fail with the server's log if it exits or takes too long."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"transformers serve exited with code {process.returncode} before it answered:\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(f"{root}/health", timeout=2) as answer:
+                if json.load(answer).get("status") == "ok":
+                    return
+        except (OSError, ValueError):
+            pass  # not listening yet
+        time.sleep(0.25)
+    pytest.fail(f"transformers serve did not answer /health within {SERVER_START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
+
+
+def _listed_model(root: str) -> str:
+    """The one model id `GET /v1/models` lists (the checkpoint's path, as given on the command line)."""
+    with urllib.request.urlopen(f"{root}/v1/models", timeout=30) as answer:
+        ids = [model["id"] for model in json.load(answer)["data"]]
+    assert len(ids) == 1, f"transformers serve lists {ids}, expected the one model it was started with"
+    return ids[0]
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop the server and every process it started: SIGTERM to its group, then SIGKILL to what is left."""
+    with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 # --- bfcl-eval as the reference: its prompt builder, python decoder and AST checker -------------
 # Importing `bfcl_eval.eval_checker.ast_eval.ast_checker` pulls in `constants.model_config`, which

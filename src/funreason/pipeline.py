@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from rich.console import Console
 
 from funreason.configfile import load_config_file
-from funreason.llm.settings import EndpointSettings, ModelEndpoint
+from funreason.llm.settings import EndpointSettings, ModelEndpoint, check_lora_rounds
 from funreason.models import EMBEDDED_NAME
 
 
@@ -115,6 +115,9 @@ class PipelineConfig(_Section):
                 raise ValueError(f"{name}.endpoint: {name} asks for the models trained in this run, which a server "
                                  f"that serves one model cannot answer for; set {name}.load to lora (vLLM runtime "
                                  "LoRA loading) or path (a server that loads a folder by path), or drop the endpoint")
+        if self.selfrefine.rounds:  # the rounds start from the model trained here, not the served one
+            check_lora_rounds(self.selfrefine.rounds, False, self.selfrefine.load if self.selfrefine.endpoint else None,
+                              self.evaluate.load if self.evaluate.endpoint and self.evaluate.enabled else None)
         return self
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
 from funreason.calls import CallParseError, parse_calls, split_think
-from funreason.llm.settings import ModelEndpoint
+from funreason.llm.settings import ModelEndpoint, check_lora_rounds
 from funreason.models import EMBEDDED_NAME, load_model
 from funreason.records import Rejects, Sample, read_samples, refuse_overwrite, write_jsonl
 from funreason.refine import make_judge, refine
@@ -75,6 +75,9 @@ class SelfRefineConfig(BaseModel):
         if self.eval_endpoint and self.eval_endpoint.load == "none" and self.evaluate:
             raise ValueError("each round evaluates the model it trained, which a server that serves one model "
                              "cannot answer for: set load to lora or path, or evaluate locally")
+        check_lora_rounds(self.rounds, self.model == (self.served or self.model),
+                          self.rollout_endpoint.load if self.rollout_endpoint else None,
+                          self.eval_endpoint.load if self.eval_endpoint and self.evaluate else None)
         return self
 
     @model_validator(mode="after")

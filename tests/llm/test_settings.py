@@ -3,6 +3,7 @@ variables as defaults, the total deadline, and how a server gets a model trained
 
 import asyncio
 import importlib.util
+import json
 import sys
 import time
 from pathlib import Path
@@ -62,8 +63,11 @@ def test_the_deadline_flag_stops_a_command_with_one_line(tmp_path):
 def test_a_trained_model_reaches_the_server_as_load_says(tmp_path):
     adapter, full = tmp_path / "round_1" / "final", tmp_path / "full"
     adapter.mkdir(parents=True)
-    (adapter / "adapter_config.json").write_text("{}")
+    (adapter / "adapter_config.json").write_text('{"base_model_name_or_path": "base"}')
     full.mkdir()
+    later = tmp_path / "round_2" / "final"  # trained on round 1's merged model: not on the served base
+    later.mkdir(parents=True)
+    (later / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(adapter)}))
     with fake.FakeServer(lambda request: fake.Reply(text="ok")) as server:
         def server_for(load: str) -> ModelEndpoint:
             return ModelEndpoint(endpoint=server.url, model="base-served", load=load)
@@ -77,6 +81,8 @@ def test_a_trained_model_reaches_the_server_as_load_says(tmp_path):
         name = server_for("lora").generator_for(str(adapter), base="base").model
         with pytest.raises(ValueError, match="no LoRA adapter"):
             server_for("lora").generator_for(str(full), base="base")
+        with pytest.raises(ValueError, match="wrong weights"):
+            server_for("lora").generator_for(str(later), base="base")
     loads = [r.body for r in server.requests if r.path.endswith("/load_lora_adapter")]
     assert loads == [{"lora_name": name, "lora_path": str(adapter.resolve())}] and name.startswith("round_1-")
 
@@ -84,7 +90,7 @@ def test_a_trained_model_reaches_the_server_as_load_says(tmp_path):
 def test_a_server_without_runtime_lora_loading_is_named(tmp_path):
     adapter = tmp_path / "final"
     adapter.mkdir()
-    (adapter / "adapter_config.json").write_text("{}")
+    (adapter / "adapter_config.json").write_text('{"base_model_name_or_path": "base"}')
     with fake.FakeServer(lambda request: fake.Reply(status=404, error="Not Found")) as server:
         with pytest.raises(ValueError, match="VLLM_ALLOW_RUNTIME_LORA_UPDATING"):
             ModelEndpoint(endpoint=server.url, model="m", load="lora").generator_for(str(adapter), base="base")

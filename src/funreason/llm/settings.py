@@ -94,9 +94,53 @@ class ModelEndpoint(EndpointSettings):
                 raise ValueError(f"{model} is a LoRA adapter, and `load: path` needs a full checkpoint: train with "
                                  "lora_r: 0, or serve with vLLM and `load: lora`")
             return self.generator(model=str(folder.resolve()), **options)
+        _check_adapter_base(folder, base)
         settings = self.resolved()
         name = load_lora_adapter(settings.endpoint or "", folder, settings.api_key or "EMPTY", settings.request_timeout)
         return self.generator(model=name, **options)
+
+
+def _check_adapter_base(adapter: Path, base: str) -> None:
+    """A LoRA adapter the server applies to the model it serves must have been trained on that model
+    (an adapter trained on an earlier round's merged model would be applied to other weights)."""
+    from funreason.models import adapter_base
+
+    recorded = adapter_base(adapter)
+    if recorded is not None and _canonical(recorded) != _canonical(base):
+        raise ValueError(f"{adapter} was trained on {recorded}, not on {base}, the model the server serves: vLLM would "
+                         "apply it to the wrong weights; run one self-refinement round per served model, or use "
+                         "`load: path` with full fine-tuning")
+
+
+def _canonical(model: str) -> str:
+    """A model name or path as `record_adapter_base` writes it: a local path resolved, a hub id as is."""
+    from funreason.models import resolve_model
+
+    try:
+        name = resolve_model(model)
+    except FileNotFoundError:
+        return model
+    return str(Path(name).resolve()) if Path(name).exists() else name
+
+
+def check_lora_rounds(rounds: int, starts_served: bool, rollouts: Load | None, evaluations: Load | None) -> None:
+    """Refuse, before anything runs, self-refinement whose rounds would ask a vLLM server (`load:
+    lora`) for a model it cannot serve: only an adapter trained on the served model itself is one.
+
+    Round k rolls out with the model round k-1 trained and evaluates its own; each round trains on
+    the merged model it starts from. So when the rounds start from the served model, round 1's
+    adapter is servable and later ones are not; when they start from an adapter (a run's trained
+    model), only that starting adapter is.
+    """
+    servable = 2 if starts_served else 1  # models 0 .. servable-1 of the chain can be served as LoRA
+    if rollouts == "lora" and rounds > servable:
+        raise ValueError(f"self-refinement rounds from round {servable + 1} on roll out with adapters trained on a "
+                         "merged model, which vLLM's LoRA loading would apply to the wrong weights: run fewer "
+                         "rounds per served model, use `load: path` with full fine-tuning, or roll out locally")
+    if evaluations == "lora" and rounds > servable - 1:
+        raise ValueError("self-refinement rounds evaluate adapters trained on a merged model, which vLLM's LoRA "
+                         f"loading would apply to the wrong weights{'' if servable == 1 else ' after round 1'}: "
+                         "use `load: path` with full fine-tuning, or evaluate those rounds locally")
 
 
 def load_lora_adapter(base_url: str, adapter: Path, api_key: str, timeout: float) -> str:
