@@ -133,6 +133,18 @@ def real_server(smollm2_checkpoint: Path, tmp_path_factory: pytest.TempPathFacto
     not come up fails the test with its log. The server runs in a session of its own, and its whole
     process group is stopped at the end, so no server outlives the tests.
     """
+    yield from _serve(smollm2_checkpoint, tmp_path_factory, pinned=True)
+
+
+@pytest.fixture(scope="session")
+def real_server_by_path(smollm2_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """`transformers serve` started without a model: it loads the checkpoint folder a request names
+    (how a run's trained models reach it, `load: path`); the embedded model is asked for once first,
+    so `/v1/models` lists it."""
+    yield from _serve(smollm2_checkpoint, tmp_path_factory, pinned=False)
+
+
+def _serve(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory, *, pinned: bool) -> Iterator[RealServer]:
     from transformers.utils.import_utils import is_serve_available
 
     if not is_serve_available():
@@ -141,7 +153,7 @@ def real_server(smollm2_checkpoint: Path, tmp_path_factory: pytest.TempPathFacto
     port = _free_port()
     log = tmp_path_factory.mktemp("real-server") / "serve.log"
     command = [sys.executable, "-c", "from transformers.cli.transformers import main; main()", "serve",
-               str(smollm2_checkpoint), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+               *([str(checkpoint)] if pinned else []), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
     # One torch thread: a thread per core runs far slower when another job (or this test's client) takes a core.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     with log.open("wb") as sink:
@@ -150,9 +162,20 @@ def real_server(smollm2_checkpoint: Path, tmp_path_factory: pytest.TempPathFacto
     try:
         root = f"http://127.0.0.1:{port}"
         _wait_until_healthy(process, root, log)
+        if not pinned:
+            _ask_once(root, str(checkpoint))
         yield RealServer(url=f"{root}/v1", model=_listed_model(root), log=log)
     finally:
         _stop_group(process)
+
+
+def _ask_once(root: str, model: str) -> None:
+    """One one-token request for `model`, which a server without a pinned model loads on the way."""
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}).encode()
+    request = urllib.request.Request(f"{root}/v1/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=SERVER_START_TIMEOUT_S):
+        pass
 
 
 def _free_port() -> int:

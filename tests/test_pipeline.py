@@ -1,6 +1,7 @@
 """The pipeline config: the shipped configs validate, and configs/demo.yaml is what `make demo` runs."""
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from funreason.cli import app
 from funreason.demo import demo_config
 from funreason.pipeline import PipelineConfig, load_config
+from funreason.records import write_jsonl
 
 _spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
 fake = importlib.util.module_from_spec(_spec)
@@ -144,3 +146,48 @@ def test_every_endpoint_setting_of_a_run_config_reaches_the_server(tmp_path, tin
     assert models["rollout"] <= trained and len(models["rollout"]) == 1  # round 1 asks the trained adapter
     assert models["eval"] - {"m-eval"} <= trained and "m-eval" in models["eval"]  # base, then each trained model
     assert str(tmp_path / "run" / "train" / "final") in {body["lora_path"] for body in loaded}
+
+
+def paper_twin(server_url: str, model: str, data: Path, out: Path) -> dict:
+    """configs/paper.yaml with its sizes cut down and every server the given one: an LLM teacher, the
+    hybrid judge and a regenerator, full SRML fine-tuning, evaluation and self-refinement rollouts on
+    the server (which loads each trained checkpoint by path)."""
+    config = yaml.safe_load((CONFIGS / "paper.yaml").read_text())
+    server = {"endpoint": server_url, "model": model, "concurrency": 2, "request_timeout": 300}
+    # A 135M teacher rambles: the first line of its reply is its reasoning (`stop` reaches the server).
+    config["cot"].update(server, max_tokens=48, extra_body={"stop": ["\n"], "seed": 0})
+    config["refine"].update(server, max_tokens=24, max_regenerations=1)
+    config["refine"]["regenerator"].update(server, max_tokens=48)
+    config["train"].pop("accelerate_config")  # one CPU process, not DeepSpeed on 8 GPUs
+    config["train"]["options"].update(max_steps=1, batch_size=1, grad_accum=1, max_length=1536,
+                                      gradient_checkpointing=False)
+    config["evaluate"].update(server, categories=["simple_python"], limit=2, max_tokens=16, load="path")
+    config["selfrefine"].update(server, queries=2, samples_per_query=1, max_tokens=24, load="path")
+    config["selfrefine"]["train"].update(max_steps=1, batch_size=1, grad_accum=1, max_length=1536,
+                                         gradient_checkpointing=False)
+    return {**config, "model": model, "out": str(out), "data": {"source": str(data), "format": "native", "samples": 6}}
+
+
+@pytest.mark.slow
+def test_the_paper_pipeline_runs_end_to_end_against_a_real_server(real_server_by_path, tmp_path):
+    from funreason.synth import generate
+
+    statements = [s for s in generate(40, seed=0) if not s.is_call][:4]
+    calls = [s for s in generate(40, seed=0) if s.is_call][:2]
+    data = tmp_path / "data.jsonl"
+    write_jsonl(data, statements + calls)
+    config = paper_twin(real_server_by_path.url, real_server_by_path.model, data, tmp_path / "run")
+    path = tmp_path / "paper-twin.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", str(path)])
+    assert result.exit_code == 0, result.output + real_server_by_path.log_tail()
+    run = tmp_path / "run"
+    report = (run / "report.md").read_text()
+    for section in ("FCDR refinement", "SRML training", "Self-refinement", "BFCL scores"):
+        assert section in report
+    trained = str((run / "train" / "final").resolve())
+    served = real_server_by_path.log.read_text(errors="replace")
+    assert f"Loading {trained}" in served  # the trained checkpoint reached the server by path
+    round_1 = json.loads((run / "selfrefine" / "round_1" / "round.json").read_text())
+    assert round_1["queries"] >= 1 and round_1["scores"]["counts"]["simple_python"]["total"] == 2
+    assert json.loads((run / "eval" / "trained" / "scores.json").read_text())["run"]["model"] == trained
