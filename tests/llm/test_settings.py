@@ -94,3 +94,36 @@ def test_a_server_without_runtime_lora_loading_is_named(tmp_path):
     with fake.FakeServer(lambda request: fake.Reply(status=404, error="Not Found")) as server:
         with pytest.raises(ValueError, match="VLLM_ALLOW_RUNTIME_LORA_UPDATING"):
             ModelEndpoint(endpoint=server.url, model="m", load="lora").generator_for(str(adapter), base="base")
+
+
+@pytest.mark.parametrize(("rounds", "starts_served", "rollouts", "evaluations", "allowed"), [
+    (1, True, "lora", "lora", True),  # round 1's adapter is trained on the served model
+    (2, True, "lora", None, True),  # round 2 rolls out with it
+    (2, True, None, "lora", False),  # round 2's adapter is trained on a merged model
+    (3, True, "lora", None, False),
+    (1, False, "lora", None, True),  # a run's trained adapter rolls out round 1
+    (1, False, None, "lora", False),  # round 1's adapter is trained on the merged run's model
+    (5, False, "path", "path", True),  # a server that loads folders takes any of them
+])  # fmt: skip
+def test_vllm_lora_loading_is_refused_up_front_where_a_round_needs_a_merged_model(
+    rounds, starts_served, rollouts, evaluations, allowed
+):
+    from funreason.llm.settings import check_lora_rounds
+
+    if allowed:
+        check_lora_rounds(rounds, starts_served, rollouts, evaluations)
+    else:
+        with pytest.raises(ValueError, match="wrong weights"):
+            check_lora_rounds(rounds, starts_served, rollouts, evaluations)
+
+
+def test_a_run_config_that_would_need_a_merged_adapter_is_refused_before_it_runs(tmp_path):
+    from funreason.pipeline import load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("evaluate: {endpoint: http://x/v1, load: lora}\nselfrefine: {rounds: 1}\n")
+    with pytest.raises(ValueError, match="wrong weights"):
+        load_config(path)
+    path.write_text("evaluate: {endpoint: http://x/v1}\n")
+    with pytest.raises(ValueError, match="evaluate.load"):
+        load_config(path)
