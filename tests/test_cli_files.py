@@ -227,3 +227,15 @@ def test_a_rerun_that_rejects_nothing_leaves_no_older_rejects_file(tmp_path, dat
     second = invoke(*args)
     assert second.exit_code == 0 and "malformed" not in second.output, second.output
     assert not rejects.exists()  # the console says nothing was rejected, and no file says otherwise
+
+
+def test_evaluate_endpoint_flags_reach_the_server(tmp_path):
+    with fake.FakeServer(lambda request: fake.Reply(text="[]")) as server:
+        result = invoke("evaluate", "--endpoint", server.url, "--served-model", "served", "--api-key", "sk-flag",
+                        "--max-tokens", "33", "--extra-body", '{"top_k": 5}', "--concurrency", "1",
+                        "--categories", "simple_python", "--limit", "2", "--out", tmp_path / "e", "--no-plot")
+    assert result.exit_code == 0, result.output
+    assert len(server.requests) == 2 and server.peak == 1
+    for request in server.requests:
+        assert (request.body["model"], request.body["max_tokens"], request.body["top_k"]) == ("served", 33, 5)
+        assert request.headers["authorization"] == "Bearer sk-flag"

@@ -191,3 +191,22 @@ def test_the_paper_pipeline_runs_end_to_end_against_a_real_server(real_server_by
     round_1 = json.loads((run / "selfrefine" / "round_1" / "round.json").read_text())
     assert round_1["queries"] >= 1 and round_1["scores"]["counts"]["simple_python"]["total"] == 2
     assert json.loads((run / "eval" / "trained" / "scores.json").read_text())["run"]["model"] == trained
+
+
+def test_an_ensemble_judge_from_a_run_config(tmp_path):
+    from funreason.demo import make_refine_judge
+    from funreason.refine.llm_judge import EnsembleJudge
+
+    path = tmp_path / "c.yaml"
+    path.write_text("refine:\n  judge: ensemble\n  endpoint: http://127.0.0.1:9/v1\n  max_tokens: 64\n  vote: majority\n"
+                    "  judges: [{model: a}, {model: b, max_tokens: 8}, {model: c, endpoint: http://127.0.0.1:8/v1}]\n")
+    judge = make_refine_judge(load_config(path))
+    assert isinstance(judge, EnsembleJudge) and judge.vote == "majority"
+    built = [(j.generator.base_url, j.generator.model, j.options.max_tokens) for j in judge.judges]
+    assert built == [("http://127.0.0.1:9/v1", "a", 64), ("http://127.0.0.1:9/v1", "b", 8), ("http://127.0.0.1:8/v1", "c", 64)]
+    for text, message in [("refine: {judge: ensemble, judges: [{model: a}]}", "two or more"),
+                          ("refine: {judge: ensemble, judges: [{model: a}, {model: b}], vote: most}", "ensemble vote"),
+                          ("refine: {judge: llm, judges: [{model: a}, {model: b}]}", "the judge is llm")]:
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_config(path)

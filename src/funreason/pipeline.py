@@ -42,17 +42,38 @@ class CotSection(EndpointSettings):
 class RefineSection(EndpointSettings):
     """FCDR: the judge (its endpoint for llm and hybrid), and the teacher that rewrites stage 4-5 failures."""
 
-    judge: Literal["rules", "llm", "hybrid"] = "rules"
+    judge: Literal["rules", "llm", "hybrid", "ensemble"] = "rules"
+    judges: list[EndpointSettings] = Field(
+        default_factory=list, description="ensemble: the LLM judges that vote, each the section's endpoint settings "
+                                          "with its own changes (usually only `model`).")
+    vote: str = Field("unanimous", description="ensemble: unanimous, majority, or mean>=τ (a share of passes).")
     max_regenerations: int = Field(2, ge=0, description="Attempts to correct or rewrite a stage 4-5 failure.")
     undecided: Literal["pass", "fail", "hard"] = Field("pass", description="What an undecided verdict counts as.")
     regenerator: EndpointSettings | None = Field(
         None, description="The teacher LLM that rewrites stage 4-5 failures; None: they go to the hard pool.")
 
+    @model_validator(mode="after")
+    def _ensemble(self) -> RefineSection:
+        from funreason.refine.llm_judge import check_vote
+
+        if self.judge == "ensemble":
+            if len(self.judges) < 2:
+                raise ValueError("judge: ensemble needs two or more `judges` (e.g. [{model: A}, {model: B}])")
+            check_vote(self.vote)
+        elif self.judges:
+            raise ValueError(f"`judges` are the voters of judge: ensemble, and the judge is {self.judge}")
+        return self
+
     def judge_options(self) -> dict[str, Any]:
-        """`make_judge` options of the section's judge: its endpoint settings as set (none for rules)."""
+        """`make_judge` options of the section's judge: its endpoint settings as set (none for rules),
+        for an ensemble each voter's settings over the section's."""
         if self.judge == "rules":
             return {}
-        return self.model_dump(include=set(EndpointSettings.model_fields), exclude_unset=True, by_alias=False)
+        shared = self.model_dump(include=set(EndpointSettings.model_fields), exclude_unset=True)
+        if self.judge == "ensemble":
+            judges = [{"kind": "llm", **shared, **judge.model_dump(exclude_unset=True)} for judge in self.judges]
+            return {"judges": judges, "vote": self.vote}
+        return shared
 
 
 class TrainSection(_Section):

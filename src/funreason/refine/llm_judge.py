@@ -220,7 +220,7 @@ class EnsembleJudge:
 
     def __init__(self, judges: Sequence[Judge | dict[str, Any]], vote: str = "unanimous", **options: Any):
         options = parse_options(EnsembleOptions, {"judges": list(judges), "vote": vote, **options}, "ensemble")
-        self.threshold, self.strict = _threshold(options.vote)
+        self.threshold, self.strict = check_vote(options.vote)
         self.vote = options.vote
         self.judges: list[Judge] = [_build(item) for item in options.judges]
         self.name = f"ensemble({self.vote}: {', '.join(judge.name for judge in self.judges)})"
@@ -248,8 +248,9 @@ class EnsembleJudge:
         return share > self.threshold if self.strict else share >= self.threshold
 
 
-def _threshold(vote: str) -> tuple[float, bool]:
-    """`(τ, strict)`: the share of passes needed, and whether it must exceed τ rather than reach it."""
+def check_vote(vote: str) -> tuple[float, bool]:
+    """`(τ, strict)` of an ensemble vote rule: the share of passes needed, and whether it must exceed τ
+    rather than reach it; `ValueError` naming the rules for anything else."""
     if vote == "unanimous":
         return 1.0, False
     if vote == "majority":
