@@ -47,3 +47,32 @@ def test_data_rejects_reach_the_console_and_the_report(tmp_path):
     assert "1 malformed record(s) skipped" in said and f"{source}:4" in said
     section = data_markdown(record, cfg.out / "data")
     assert "6 samples from" in section and "**1 malformed record(s) skipped**" in section
+
+
+def test_samples_the_teacher_could_not_teach_are_said_and_reported(tmp_path):
+    import importlib.util
+    import re
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
+    fake = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("fake_server", fake)
+    spec.loader.exec_module(fake)
+    samples = list(generate(4, 1))
+    source = tmp_path / "in.jsonl"
+    write_jsonl(source, samples)
+
+    def teacher(request):  # teaches the first sample only; "reasoning" about nothing for the rest
+        parts = dict(re.findall(r"<(conversation|answer)>\n?(.*?)\n?</\1>", request.prompt, re.S))
+        if samples[0].query in parts["conversation"]:
+            return fake.Reply(text=f"The user asks: {parts['conversation']}\nSo I answer:\n{parts['answer']}")
+        return fake.Reply(text="I'm ready to help. What's the question?")
+
+    with fake.FakeServer(teacher) as server:
+        cfg = PipelineConfig(out=tmp_path / "run", data={"source": str(source), "samples": 4},
+                             cot={"teacher": "llm", "endpoint": server.url, "model": "t"})
+        path, record, said = run(cfg)
+    assert len(list(read_samples(path))) == 1 and record["no_reasoning"] == 3
+    assert "3 sample(s) got no reasoning from the teacher" in said
+    assert "**3 got no reasoning from the teacher**" in data_markdown(record, cfg.out / "data")

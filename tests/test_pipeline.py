@@ -185,6 +185,8 @@ def test_the_paper_pipeline_runs_end_to_end_against_a_real_server(real_server_by
     report = (run / "report.md").read_text()
     for section in ("FCDR refinement", "SRML training", "Self-refinement", "BFCL scores"):
         assert section in report
+    data = json.loads((run / "data" / "data.json").read_text())
+    assert data["samples"] == 6 and (data["no_reasoning"] == 0 or "got no reasoning from the teacher" in report)
     trained = str((run / "train" / "final").resolve())
     served = real_server_by_path.log.read_text(errors="replace")
     assert f"Loading {trained}" in served  # the trained checkpoint reached the server by path

@@ -167,27 +167,37 @@ def prepare_data(config: PipelineConfig, folder: Path, console: Console) -> tupl
     if rejects.count:
         console.print(f"[yellow]data: {rejects.count} malformed record(s) skipped[/], written to {rejects.path}; "
                       f"first: {rejects.examples[0]}", highlight=False)
+    taught = None
     if config.cot.teacher != "keep":
         with_reasoning = folder / "samples.cot.jsonl"
         if config.cot.teacher == "template":
-            add_reasoning(path, with_reasoning, "template", overwrite=True)
+            taught = add_reasoning(path, with_reasoning, "template", overwrite=True)
         else:
             teacher = config.cot.generator(role="the LLM teacher (cot.teacher: llm)")
-            add_reasoning(path, with_reasoning, teacher, overwrite=True, **config.cot.request_settings(max_tokens=2048))
+            taught = add_reasoning(path, with_reasoning, teacher, overwrite=True,
+                                   **config.cot.request_settings(max_tokens=2048))
+        if taught.errors:
+            console.print(f"[yellow]data: {taught.errors} sample(s) got no reasoning from the teacher[/], written "
+                          f"with the reason to {taught.errors_path}", highlight=False)
         path = with_reasoning
     record = {"settings": settings, "path": str(path), "samples": written, "rejects": rejects.count,
-              "first_reject": rejects.examples[0] if rejects.examples else None}  # fmt: skip
+              "first_reject": rejects.examples[0] if rejects.examples else None,
+              "no_reasoning": taught.errors if taught else 0,
+              "no_reasoning_path": str(taught.errors_path) if taught and taught.errors else None}  # fmt: skip
     marker.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path, record
 
 
 def data_markdown(record: dict[str, Any], folder: Path) -> str:
-    """The data section of `report.md`: what was read, and what was skipped."""
+    """The data section of `report.md`: what was read, and what was skipped or left out."""
     source = record["settings"]["source"]
     line = f"{record['samples']} samples from {'the synthetic generator' if source == 'synth' else source}"
     if record["rejects"]:
         line += (f"; **{record['rejects']} malformed record(s) skipped** (`{folder / 'rejects.jsonl'}`; "
                  f"first: {record['first_reject']})")
+    if record.get("no_reasoning"):
+        line += (f"; **{record['no_reasoning']} got no reasoning from the teacher** and are left out "
+                 f"(`{record['no_reasoning_path']}`, each with the reason)")
     return line + "."
 
 
