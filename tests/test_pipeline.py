@@ -68,7 +68,7 @@ def test_paper_sections_use_the_cli_endpoint_schema():
     from funreason.llm.settings import EndpointSettings
 
     config = load_config(CONFIGS / "paper.yaml")
-    cli = endpoint_settings("http://localhost:8000/v1", "Qwen/QwQ-32B", None, 128, 60.0, None, None)
+    cli = endpoint_settings("http://localhost:8000/v1", "Qwen/QwQ-32B", None, 128, 600.0, None, None, max_tokens=8192)
     for section in (config.cot, config.refine, config.refine.regenerator, config.evaluate, config.selfrefine):
         assert isinstance(section, EndpointSettings) and isinstance(cli, EndpointSettings)
     assert config.cot.model_dump(include=set(EndpointSettings.model_fields)) == cli.model_dump()
