@@ -93,8 +93,6 @@ _SECTION = re.compile(r"<(conversation|answer)>\n?(.*?)\n?</\1>", re.S)
 def _fake_pipeline_server(request: fake.Request) -> fake.Reply:
     """Teacher: reasoning that quotes the request and ends with the answer; judge: passes all but the
     first call it checks at stage 4; the rest (regenerator, evaluation, rollouts): no call."""
-    if request.path.endswith("/load_lora_adapter"):
-        return fake.Reply(text="ok")
     tag = request.body.get("tag")
     if tag == "teacher":
         parts = dict(_SECTION.findall(request.prompt))
@@ -119,14 +117,16 @@ def test_every_endpoint_setting_of_a_run_config_reaches_the_server(tmp_path, tin
                         "extra_body": {"tag": tag}, "request_timeout": 30, "concurrency": 2}
             return settings if temperature is None else {**settings, "temperature": temperature}
 
-        train = {"max_steps": 1, "batch_size": 1, "lora_r": 4, "max_length": 4096, "logging_steps": 1}
+        # Full fine-tuning: the server gets each trained checkpoint by path (vLLM's LoRA loading is
+        # tested in tests/llm/test_settings.py).
+        train = {"max_steps": 1, "batch_size": 1, "lora_r": 0, "max_length": 4096, "logging_steps": 1}
         config = {
             "model": str(tiny_model_dir), "out": str(tmp_path / "run"), "data": {"samples": 6},
             "cot": {"teacher": "llm", **section("teacher")},
             "refine": {"judge": "llm", "max_regenerations": 1, **section("judge"), "regenerator": section("regen")},
             "train": {"options": train},
-            "evaluate": {"categories": ["simple_python"], "limit": 1, "load": "lora", **section("eval")},
-            "selfrefine": {"rounds": 1, "queries": 2, "load": "lora", **section("rollout"), "train": train},
+            "evaluate": {"categories": ["simple_python"], "limit": 1, "load": "path", **section("eval")},
+            "selfrefine": {"rounds": 1, "queries": 2, "load": "path", **section("rollout"), "train": train},
         }  # fmt: skip
         path = tmp_path / "run.yaml"
         path.write_text(yaml.safe_dump(config))
@@ -140,12 +140,10 @@ def test_every_endpoint_setting_of_a_run_config_reaches_the_server(tmp_path, tin
         assert r.body["max_tokens"] == max_tokens and r.headers["authorization"] == f"Bearer key-{tag}", r.body
         assert r.body["temperature"] == (temperature or 0.0)
     models = {tag: {r.body["model"] for r in asked if r.body["tag"] == tag} for tag in sections}
-    loaded = [r.body for r in server.requests if r.path.endswith("/load_lora_adapter")]
-    trained = {body["lora_name"] for body in loaded}
+    trained = str((tmp_path / "run" / "train" / "final").resolve())
     assert models["teacher"] == {"m-teacher"} and models["regen"] == {"m-regen"} and models["judge"] == {"m-judge"}
-    assert models["rollout"] <= trained and len(models["rollout"]) == 1  # round 1 asks the trained adapter
-    assert models["eval"] - {"m-eval"} <= trained and "m-eval" in models["eval"]  # base, then each trained model
-    assert str(tmp_path / "run" / "train" / "final") in {body["lora_path"] for body in loaded}
+    assert models["rollout"] == {trained}  # round 1 asks the model trained before it, by its folder
+    assert {"m-eval", trained} <= models["eval"]  # the base, the trained model, then the round's
 
 
 def paper_twin(server_url: str, model: str, data: Path, out: Path) -> dict:

@@ -150,7 +150,8 @@ def test_faulty_server_still_gives_every_verdict():
         judge = LLMJudge(EndpointGenerator(server.url, "m", **{**FAST, "timeout": 0.3}))
         judgements = run(judge, "function_params", [sample(f"q{i}") for i in range(12)])
     assert [j.decision for j in judgements] == ["pass"] * 12
-    assert len(server.requests) == 36
+    # Two faults and the answer per prompt; on a loaded machine an answer may also outlast the 0.3 s.
+    assert 36 <= len(server.requests) <= 40
 
 
 def _closed_port():
