@@ -20,7 +20,7 @@ from rich.console import Console
 from funreason import runreport
 from funreason.cot import add_reasoning
 from funreason.formats import read as read_format
-from funreason.llm.settings import ModelEndpoint
+from funreason.llm.settings import ModelEndpoint, model_generator
 from funreason.models import load_tokenizer
 from funreason.pipeline import PipelineConfig, read_json, train_in_subprocess
 from funreason.records import Rejects, read_samples, write_jsonl
@@ -246,17 +246,6 @@ def evaluate(model: str, out: Path, config: PipelineConfig) -> dict[str, dict[st
     summary = evaluate_bfcl(generator, out, categories=section.categories, limit=section.limit,
                             max_tokens=section.max_tokens, seed=config.seed, meta={"model": model})  # fmt: skip
     return {name: {"correct": score.correct, "total": score.total} for name, score in summary.scores.items()}
-
-
-def model_generator(model: str, section: ModelEndpoint, base: str, batch_size: int) -> Any:
-    """A generator for `model`: on the section's endpoint when it names one, else loaded here."""
-    if section.endpoint:
-        return section.generator_for(model, base)
-    from funreason.llm.local import LocalGenerator
-    from funreason.models import load_model
-
-    loaded, tokenizer = load_model(model)
-    return LocalGenerator(loaded, tokenizer, batch_size=batch_size)
 
 
 def _endpoint_of(section: ModelEndpoint) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from rich.console import Console
 
 from funreason.configfile import load_config_file
-from funreason.llm.settings import EndpointSettings, ModelEndpoint, check_lora_rounds
+from funreason.llm.settings import EndpointSettings, ModelEndpoint, check_reach, check_rounds
 from funreason.models import EMBEDDED_NAME
 
 
@@ -130,15 +130,11 @@ class PipelineConfig(_Section):
     @model_validator(mode="after")
     def _trained_models_reach_the_server(self) -> PipelineConfig:
         """Evaluation and rollouts ask for models trained in the run: an endpoint there must get them."""
-        for name, section, used in (("evaluate", self.evaluate, self.evaluate.enabled),
-                                    ("selfrefine", self.selfrefine, self.selfrefine.rounds > 0)):
-            if used and section.endpoint and section.load == "none":
-                raise ValueError(f"{name}.endpoint: {name} asks for the models trained in this run, which a server "
-                                 f"that serves one model cannot answer for; set {name}.load to lora (vLLM runtime "
-                                 "LoRA loading) or path (a server that loads a folder by path), or drop the endpoint")
-        if self.selfrefine.rounds:  # the rounds start from the model trained here, not the served one
-            check_lora_rounds(self.selfrefine.rounds, False, self.selfrefine.load if self.selfrefine.endpoint else None,
-                              self.evaluate.load if self.evaluate.endpoint and self.evaluate.enabled else None)
+        rounds = self.selfrefine.rounds
+        if self.evaluate.endpoint and self.evaluate.enabled:  # the trained model, then each round's
+            check_reach(self.evaluate.load, 1 + rounds, "evaluation asks for", "evaluate.load")
+        if self.selfrefine.endpoint:  # the rounds start from the model trained here, not the served one
+            check_rounds(rounds, False, self.selfrefine.load, None, "selfrefine.load")
         return self
 
 

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
 from funreason.calls import CallParseError, parse_calls, split_think
-from funreason.llm.settings import ModelEndpoint, check_lora_rounds
-from funreason.models import EMBEDDED_NAME, load_model
+from funreason.llm.settings import ModelEndpoint, check_rounds, model_generator
+from funreason.models import EMBEDDED_NAME
 from funreason.records import Rejects, Sample, read_samples, refuse_overwrite, write_jsonl
 from funreason.refine import make_judge, refine
 from funreason.refine.rules import RAW_ANSWER
@@ -69,15 +69,9 @@ class SelfRefineConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_endpoints(self) -> SelfRefineConfig:
-        if self.rollout_endpoint and self.rollout_endpoint.load == "none" and self.rounds > 1:
-            raise ValueError("rounds after the first roll out with the model trained before, which a server that "
-                             "serves one model cannot answer for: set load to lora or path, or run one round")
-        if self.eval_endpoint and self.eval_endpoint.load == "none" and self.evaluate:
-            raise ValueError("each round evaluates the model it trained, which a server that serves one model "
-                             "cannot answer for: set load to lora or path, or evaluate locally")
-        check_lora_rounds(self.rounds, self.model == (self.served or self.model),
-                          self.rollout_endpoint.load if self.rollout_endpoint else None,
-                          self.eval_endpoint.load if self.eval_endpoint and self.evaluate else None)
+        check_rounds(self.rounds, self.model == (self.served or self.model),
+                     self.rollout_endpoint.load if self.rollout_endpoint else None,
+                     self.eval_endpoint.load if self.eval_endpoint and self.evaluate else None)
         return self
 
     @model_validator(mode="after")
@@ -231,7 +225,8 @@ def generate_rollouts(
         import torch
 
         torch.manual_seed(config.seed + k)  # sampled rollouts: the same seed draws the same answers
-        generator = round_generator(model, config.rollout_endpoint, config)
+        generator = model_generator(model, config.rollout_endpoint, config.served or config.model,
+                                    config.generation_batch_size)
         tool_format = config.train.get("tool_format", "bfcl")  # the prompt the model trains on
         prompts = [chat_messages(q, tool_format=tool_format)[:-1] for q in queries]
         outputs = asyncio.run(
@@ -245,21 +240,12 @@ def generate_rollouts(
     return failed
 
 
-def round_generator(model: str, endpoint: ModelEndpoint | None, config: SelfRefineConfig) -> Any:
-    """What generates with `model`: the endpoint (which gets it as its `load` says), else a local copy."""
-    if endpoint is not None:
-        return endpoint.generator_for(model, config.served or config.model)
-    from funreason.llm.local import LocalGenerator
-
-    loaded, tokenizer = load_model(model)
-    return LocalGenerator(loaded, tokenizer, batch_size=config.generation_batch_size)
-
-
 def evaluate_model(model: str, out: Path, config: SelfRefineConfig) -> dict[str, Any]:
     """BFCL scores of `model` on the configured subset (resumes an interrupted evaluation)."""
     from funreason.evaluate.run import evaluate_bfcl
 
-    generator = round_generator(model, config.eval_endpoint, config)
+    generator = model_generator(model, config.eval_endpoint, config.served or config.model,
+                                config.generation_batch_size)
     summary = evaluate_bfcl(
         generator, out, categories=config.eval_categories, limit=config.eval_limit,
         max_tokens=config.eval_max_tokens or config.max_new_tokens, seed=config.seed, meta={"model": model}, progress=False,

@@ -108,13 +108,13 @@ def test_a_server_without_runtime_lora_loading_is_named(tmp_path):
 def test_vllm_lora_loading_is_refused_up_front_where_a_round_needs_a_merged_model(
     rounds, starts_served, rollouts, evaluations, allowed
 ):
-    from funreason.llm.settings import check_lora_rounds
+    from funreason.llm.settings import check_rounds
 
     if allowed:
-        check_lora_rounds(rounds, starts_served, rollouts, evaluations)
+        check_rounds(rounds, starts_served, rollouts, evaluations)
     else:
         with pytest.raises(ValueError, match="wrong weights"):
-            check_lora_rounds(rounds, starts_served, rollouts, evaluations)
+            check_rounds(rounds, starts_served, rollouts, evaluations)
 
 
 def test_a_run_config_that_would_need_a_merged_adapter_is_refused_before_it_runs(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import urllib.error
 import urllib.request
@@ -123,24 +124,50 @@ def _canonical(model: str) -> str:
     return str(Path(name).resolve()) if Path(name).exists() else name
 
 
-def check_lora_rounds(rounds: int, starts_served: bool, rollouts: Load | None, evaluations: Load | None) -> None:
-    """Refuse, before anything runs, self-refinement whose rounds would ask a vLLM server (`load:
-    lora`) for a model it cannot serve: only an adapter trained on the served model itself is one.
+# How far a server reaches down the chain served model -> the model trained on it -> round 1's -> ...,
+# by `load`: only the model it serves; also an adapter trained on that model (vLLM applies an adapter
+# to the weights it serves, and every later model is trained on a merged one); any folder.
+_REACH = {"none": 0, "lora": 1, "path": math.inf}
+_UNREACHABLE = {
+    "none": "{what} models trained in this run, which a server that serves one model cannot answer for: set {key} "
+            "to lora or path (vLLM runtime LoRA loading, or a server that loads a folder by path), or generate locally",
+    "lora": "{what} adapters trained on a merged model, which vLLM's LoRA loading would apply to the wrong weights: "
+            "use `{key}: path` with full fine-tuning, run fewer rounds per served model, or generate locally",
+}
 
-    Round k rolls out with the model round k-1 trained and evaluates its own; each round trains on
-    the merged model it starts from. So when the rounds start from the served model, round 1's
-    adapter is servable and later ones are not; when they start from an adapter (a run's trained
-    model), only that starting adapter is.
-    """
-    servable = 2 if starts_served else 1  # models 0 .. servable-1 of the chain can be served as LoRA
-    if rollouts == "lora" and rounds > servable:
-        raise ValueError(f"self-refinement rounds from round {servable + 1} on roll out with adapters trained on a "
-                         "merged model, which vLLM's LoRA loading would apply to the wrong weights: run fewer "
-                         "rounds per served model, use `load: path` with full fine-tuning, or roll out locally")
-    if evaluations == "lora" and rounds > servable - 1:
-        raise ValueError("self-refinement rounds evaluate adapters trained on a merged model, which vLLM's LoRA "
-                         f"loading would apply to the wrong weights{'' if servable == 1 else ' after round 1'}: "
-                         "use `load: path` with full fine-tuning, or evaluate those rounds locally")
+
+def check_reach(load: Load, needs: int, what: str, key: str = "load") -> None:
+    """Refuse, before anything runs, an endpoint whose `load` cannot give its server model `needs`
+    of the chain (0: the served model, 1: the model trained on it, 2: round 1's...). `what` says who
+    asks ("evaluation asks for"), `key` names the setting to change."""
+    if needs > _REACH[load]:
+        raise ValueError(_UNREACHABLE[load].format(what=what, key=key))
+
+
+def check_rounds(rounds: int, starts_served: bool, rollouts: Load | None, evaluations: Load | None,
+                 key: str = "load") -> None:
+    """`check_reach` for self-refinement rounds: round k rolls out with the model round k-1 trained and
+    evaluates its own, counted from where the rounds start, the served model itself or a model
+    trained on it. `rollouts`/`evaluations`: the `load` of their endpoint, None when they run locally."""
+    if not rounds:
+        return
+    first = 0 if starts_served else 1
+    if rollouts is not None:
+        check_reach(rollouts, first + rounds - 1, "self-refinement rolls out with", key)
+    if evaluations is not None:
+        check_reach(evaluations, first + rounds, "self-refinement evaluates", key)
+
+
+def model_generator(model: str, endpoint: ModelEndpoint | None, base: str, batch_size: int) -> Any:
+    """What generates with `model`: `endpoint` when it names a server (which gets `model` as its
+    `load` says, `base` being the model it serves), else `model` loaded here, batched."""
+    if endpoint is not None and endpoint.endpoint:
+        return endpoint.generator_for(model, base)
+    from funreason.llm.local import LocalGenerator
+    from funreason.models import load_model
+
+    loaded, tokenizer = load_model(model)
+    return LocalGenerator(loaded, tokenizer, batch_size=batch_size)
 
 
 def load_lora_adapter(base_url: str, adapter: Path, api_key: str, timeout: float) -> str:
