@@ -242,6 +242,7 @@ def _run(program: str, limits: Limits, isolation: _Isolation) -> str:
                 )
             except OSError:
                 os.close(result_read)
+                os.close(nonce_write)
                 raise
             finally:
                 os.close(nonce_read)
