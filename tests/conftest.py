@@ -20,6 +20,10 @@ from typing import Any
 
 import pytest
 
+# tests/llm/fake_server.py, the scripted loopback server, is imported by name (`import fake_server`)
+# wherever a test talks to an endpoint.
+sys.path.insert(0, str(Path(__file__).parent / "llm"))
+
 # bfcl-eval (the reference in tests) creates result/score folders under BFCL_PROJECT_ROOT when
 # imported; set before any test imports it, one fixed folder so runs do not pile up directories.
 os.environ.setdefault("BFCL_PROJECT_ROOT", os.path.join(tempfile.gettempdir(), "funreason-bfcl-root"))

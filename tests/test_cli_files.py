@@ -1,22 +1,15 @@
 """Inputs are read-only: no command writes its outputs, rejects or errors over the file it reads."""
 
 import hashlib
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
+import fake_server as fake
 import pytest
 from typer.testing import CliRunner
 
 from funreason.cli import app
 from funreason.records import read_samples, write_jsonl
 from funreason.synth import generate
-
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-fake = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("fake_server", fake)  # its dataclasses look their module up by name
-_spec.loader.exec_module(fake)
 
 
 def invoke(*args):

@@ -1,9 +1,7 @@
-import importlib.util
 import json
 import re
-import sys
-from pathlib import Path
 
+import fake_server
 import pytest
 
 from funreason.calls import render_calls
@@ -103,10 +101,6 @@ def test_statement_answer_says_no_tool_fits():
 
 # --- add_reasoning: the template and LLM teachers ----------------------------------------------------
 
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-fake_server = importlib.util.module_from_spec(_spec)
-sys.modules["fake_server"] = fake_server
-_spec.loader.exec_module(fake_server)
 FakeServer, Reply = fake_server.FakeServer, fake_server.Reply
 
 

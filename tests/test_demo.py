@@ -2,7 +2,9 @@
 
 import io
 import json
+import re
 
+import fake_server as fake
 from rich.console import Console
 
 from funreason.demo import DATA_DONE, data_markdown, prepare_data
@@ -50,15 +52,6 @@ def test_data_rejects_reach_the_console_and_the_report(tmp_path):
 
 
 def test_samples_the_teacher_could_not_teach_are_said_and_reported(tmp_path):
-    import importlib.util
-    import re
-    import sys
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-    fake = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fake_server", fake)
-    spec.loader.exec_module(fake)
     samples = list(generate(4, 1))
     source = tmp_path / "in.jsonl"
     write_jsonl(source, samples)

@@ -1,11 +1,10 @@
 """The pipeline config: the shipped configs validate, and configs/demo.yaml is what `make demo` runs."""
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
+import fake_server as fake
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -14,11 +13,6 @@ from funreason.cli import app
 from funreason.demo import demo_config
 from funreason.pipeline import PipelineConfig, load_config
 from funreason.records import write_jsonl
-
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-fake = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("fake_server", fake)  # its dataclasses look their module up by name
-_spec.loader.exec_module(fake)
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import fake_server as fake
 import pytest
 
 from funreason.calls import format_turn, render_calls
@@ -203,7 +204,6 @@ def test_a_round_trains_on_the_models_own_answers_not_the_reference(tiny_model_d
 
 def test_rollouts_run_on_an_endpoint_from_the_cli(tiny_model_dir, tmp_path):
     """`selfrefine --endpoint`: the served model answers the queries; FCDR and training run here."""
-    import importlib.util
 
     from typer.testing import CliRunner
 
@@ -211,10 +211,6 @@ def test_rollouts_run_on_an_endpoint_from_the_cli(tiny_model_dir, tmp_path):
     from funreason.cli import app
     from funreason.reasoning_template import template_reasoning
 
-    spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parent / "llm" / "fake_server.py")
-    fake = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fake_server", fake)
-    spec.loader.exec_module(fake)
     by_query = {q.query: q for q in QUERIES}
 
     def script(request):

@@ -2,9 +2,8 @@
 
 import importlib.util
 import json
-import sys
-from pathlib import Path
 
+import fake_server as fake
 import pytest
 from typer.testing import CliRunner
 
@@ -17,10 +16,6 @@ pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("bfcl_eval") is None, reason="needs bfcl-eval (pip install --no-deps bfcl-eval)"
 )
 
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parents[1] / "llm" / "fake_server.py")
-fake = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("fake_server", fake)
-_spec.loader.exec_module(fake)
 
 
 def fc_result(entry):

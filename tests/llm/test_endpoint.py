@@ -1,21 +1,15 @@
 """EndpointGenerator against a real loopback HTTP server: answers, retries, faults, down endpoints."""
 
 import asyncio
-import importlib.util
 import socket
-import sys
 import time
-from pathlib import Path
 
+import fake_server
 import pytest
 
 from funreason.llm import EndpointDown, Generation
 from funreason.llm.endpoint import EndpointGenerator, _has_aiohttp
 
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).with_name("fake_server.py"))
-fake_server = importlib.util.module_from_spec(_spec)
-sys.modules["fake_server"] = fake_server
-_spec.loader.exec_module(fake_server)
 FakeServer, Reply = fake_server.FakeServer, fake_server.Reply
 
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}

@@ -2,12 +2,10 @@
 variables as defaults, the total deadline, and how a server gets a model trained in the run."""
 
 import asyncio
-import importlib.util
 import json
-import sys
 import time
-from pathlib import Path
 
+import fake_server as fake
 import pytest
 from typer.testing import CliRunner
 
@@ -16,11 +14,6 @@ from funreason.llm import EndpointDown
 from funreason.llm.settings import EndpointSettings, ModelEndpoint
 from funreason.records import write_jsonl
 from funreason.synth import generate
-
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).with_name("fake_server.py"))
-fake = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("fake_server", fake)  # its dataclasses look their module up by name
-_spec.loader.exec_module(fake)
 
 
 def test_the_builder_passes_every_client_setting(monkeypatch):

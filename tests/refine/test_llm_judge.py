@@ -1,12 +1,10 @@
 """The llm, hybrid and ensemble judges: strict verdicts, retries, errors, votes, over real loopback HTTP."""
 
 import asyncio
-import importlib.util
 import re
 import socket
-import sys
-from pathlib import Path
 
+import fake_server
 import pytest
 
 from funreason.llm import EndpointDown
@@ -16,10 +14,6 @@ from funreason.refine import STAGES, Judgement, make_judge
 from funreason.refine import llm_judge as module
 from funreason.refine.llm_judge import EnsembleJudge, HybridJudge, LLMJudge, parse_verdict
 
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parents[1] / "llm" / "fake_server.py")
-fake_server = importlib.util.module_from_spec(_spec)
-sys.modules["fake_server"] = fake_server
-_spec.loader.exec_module(fake_server)
 FakeServer, Reply = fake_server.FakeServer, fake_server.Reply
 
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}

@@ -1,12 +1,10 @@
 """The teacher regenerator: strict replies, FCDR again after a rewrite, counted failures, resuming, over HTTP."""
 
 import asyncio
-import importlib.util
 import json
 import sqlite3
-import sys
-from pathlib import Path
 
+import fake_server
 import pytest
 
 from funreason.llm import EndpointDown
@@ -18,10 +16,6 @@ from funreason.refine.pipeline import FILES, STORE_FILE
 from funreason.refine.stages import verdict_key
 from funreason.refine.teacher import TeacherRegenerator, parse_rewrite
 
-_spec = importlib.util.spec_from_file_location("fake_server", Path(__file__).parents[1] / "llm" / "fake_server.py")
-fake_server = importlib.util.module_from_spec(_spec)
-sys.modules["fake_server"] = fake_server
-_spec.loader.exec_module(fake_server)
 FakeServer, Reply = fake_server.FakeServer, fake_server.Reply
 
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0, "max_retries": 1}
